@@ -105,8 +105,25 @@ function compileField(f: AnyField, version: number, flexible: boolean): Compiled
       const item = compileField(f.item as AnyField, version, flexible)
       return flexible ? compactArray(item, nullable) : classicArray(item, nullable)
     }
-    case 'struct':
-      return compileStruct(f.fields as Fields, version, flexible)
+    case 'struct': {
+      const inner = compileStruct(f.fields as Fields, version, flexible)
+      return nullable ? nullableStruct(inner) : inner
+    }
+  }
+}
+
+/** A nullable struct carries an int8 presence marker: -1 for null, 1 for present (Kafka's generated code does the same). */
+function nullableStruct(inner: Compiled): Compiled {
+  return {
+    enc: (w, v) => {
+      if (v === null) {
+        w.int8(-1)
+        return
+      }
+      w.int8(1)
+      inner.enc(w, v)
+    },
+    dec: (r) => (r.int8() < 0 ? null : inner.dec(r)),
   }
 }
 
@@ -244,10 +261,17 @@ interface Step {
 }
 
 function isDefault(v: unknown, d: unknown): boolean {
-  if (v === d) return true
-  if (v === undefined) return true
-  if (Array.isArray(v) && Array.isArray(d)) return v.length === 0 && d.length === 0
-  if (Buffer.isBuffer(v) && Buffer.isBuffer(d)) return v.equals(d)
+  if (v === undefined || v === d) return true
+  if (Buffer.isBuffer(v) || Buffer.isBuffer(d)) return Buffer.isBuffer(v) && Buffer.isBuffer(d) && v.equals(d)
+  if (Array.isArray(v) || Array.isArray(d)) {
+    if (!Array.isArray(v) || !Array.isArray(d) || v.length !== d.length) return false
+    return v.every((x, i) => isDefault(x, d[i]))
+  }
+  if (v !== null && d !== null && typeof v === 'object' && typeof d === 'object') {
+    const vo = v as Record<string, unknown>
+    const dobj = d as Record<string, unknown>
+    return Object.keys(dobj).every((k) => isDefault(vo[k], dobj[k]))
+  }
   return false
 }
 
