@@ -4,7 +4,7 @@ set -u
 missing=()
 command -v kcat >/dev/null || missing+=("kcat (apt-get install kcat)")
 /usr/bin/python3 -c 'import confluent_kafka' 2>/dev/null || missing+=("python3-confluent-kafka (apt-get install python3-confluent-kafka)")
-/usr/bin/python3 -c 'import kafka' 2>/dev/null || missing+=("python3-kafka (apt-get install python3-kafka)")
+/usr/bin/python3 -c 'import kafka, lz4' 2>/dev/null || missing+=("python3-kafka with python3-lz4 (apt-get install python3-kafka python3-lz4)")
 [ -d node_modules/kafkajs ] || missing+=("kafkajs (npm ci)")
 [ -d node_modules/@platformatic/kafka ] || missing+=("@platformatic/kafka (npm ci)")
 if [ ${#missing[@]} -gt 0 ]; then

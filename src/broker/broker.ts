@@ -1,0 +1,144 @@
+/**
+ * The broker: binds the listener, opens the data directory, and wires
+ * connections → router → API handlers → logs. `Broker.start` resolves when
+ * it accepts connections; `close` stops accepting, closes connections and
+ * flushes every log.
+ */
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer, type Server, type Socket } from 'node:net'
+import { join } from 'node:path'
+import { type Clock, systemClock } from '../util/clock.ts'
+import { allHandlers } from './apis/index.ts'
+import { type BrokerConfig, DEFAULT_CONFIG } from './config.ts'
+import type { BrokerContext } from './context.ts'
+import { LogManager } from './log/index.ts'
+import { Connection } from './network/connection.ts'
+import { AppendNotifier } from './produce/append-notifier.ts'
+import { ProducerStates } from './produce/producer-state.ts'
+import { type RequestObserver, Router } from './router.ts'
+
+export const VERSION = '0.1.0'
+
+export interface BrokerOptions {
+  config?: Partial<BrokerConfig>
+  clock?: Clock
+  /** One line per event worth an operator's attention; defaults to stderr with a timestamp. */
+  log?: (msg: string) => void
+  observer?: RequestObserver
+}
+
+/** Reads or creates meta.properties, which pins the cluster id and node id to a data directory, as Kafka does. */
+function loadIdentity(dir: string, config: BrokerConfig): { clusterId: string } {
+  const path = join(dir, 'meta.properties')
+  if (existsSync(path)) {
+    const props = Object.fromEntries(
+      readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('=') && !l.startsWith('#'))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]),
+    )
+    if (props['node.id'] !== undefined && Number(props['node.id']) !== config['node.id']) {
+      throw new Error(`${path} belongs to node.id ${props['node.id']}, but this broker is node.id ${config['node.id']}`)
+    }
+    if (props['cluster.id']) return { clusterId: props['cluster.id'] }
+  }
+  const clusterId = config['cluster.id'] ?? randomBytes(16).toString('base64url')
+  writeFileSync(path, `# written by cohort ${VERSION}\nversion=1\ncluster.id=${clusterId}\nnode.id=${config['node.id']}\n`)
+  return { clusterId }
+}
+
+function defaultLog(msg: string): void {
+  process.stderr.write(`[${new Date().toISOString()}] ${msg}\n`)
+}
+
+export class Broker {
+  readonly config: BrokerConfig
+  readonly context: BrokerContext
+  #server: Server
+  #connections = new Set<Connection>()
+  #tick: NodeJS.Timeout | undefined
+  #closed = false
+
+  private constructor(config: BrokerConfig, context: BrokerContext, server: Server) {
+    this.config = config
+    this.context = context
+    this.#server = server
+  }
+
+  static async start(options: BrokerOptions = {}): Promise<Broker> {
+    const config: BrokerConfig = { ...DEFAULT_CONFIG, ...options.config }
+    const clock = options.clock ?? systemClock
+    const log = options.log ?? defaultLog
+    const dataDir = config['log.dirs']
+    mkdirSync(dataDir, { recursive: true })
+    const { clusterId } = loadIdentity(dataDir, config)
+    const logs = await LogManager.open(dataDir, config, { clock, log })
+
+    const server = createServer()
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    const bound = server.address()
+    const port = typeof bound === 'object' && bound ? bound.port : config.port
+    const advertised = { host: config['advertised.host'] ?? config.host, port: config['advertised.port'] ?? port }
+
+    // Producer ids must not repeat across restarts: start from the clock, shifted to leave room for a run's ids.
+    let producerIdCounter = BigInt(clock.now()) << 12n
+    const context: BrokerContext = {
+      config: { ...config, port },
+      nodeId: config['node.id'],
+      clusterId,
+      advertised,
+      logs,
+      clock,
+      producers: new ProducerStates(),
+      appends: new AppendNotifier(),
+      log,
+      nextProducerId: () => producerIdCounter++,
+    }
+    const broker = new Broker(context.config, context, server)
+    const router: Router = new Router(context, allHandlers(() => router.supportedVersions()), options.observer)
+    server.on('connection', (socket: Socket) => {
+      if (broker.#closed) {
+        socket.destroy()
+        return
+      }
+      const conn = new Connection(socket, router, {
+        maxRequestBytes: config['socket.request.max.bytes'],
+        maxInFlight: 64,
+        log,
+      })
+      broker.#connections.add(conn)
+      conn.onClose(() => broker.#connections.delete(conn))
+    })
+    broker.#tick = setInterval(() => {
+      logs.tick(clock.now())
+    }, Math.min(config['log.retention.check.interval.ms'], 10_000))
+    broker.#tick.unref()
+    return broker
+  }
+
+  get address(): { host: string; port: number } {
+    return this.context.advertised
+  }
+
+  /** host:port for clients' bootstrap.servers. */
+  get bootstrap(): string {
+    return `${this.context.advertised.host}:${this.context.advertised.port}`
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    clearInterval(this.#tick)
+    const stopped = new Promise<void>((resolve) => this.#server.close(() => resolve()))
+    for (const c of this.#connections) c.close()
+    await stopped
+    await this.context.logs.close()
+  }
+}

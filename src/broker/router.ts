@@ -1,0 +1,97 @@
+/**
+ * Turns a request frame into a response frame: reads the header, finds the
+ * handler registered for the API key, decodes the body in the requested
+ * version, runs the handler and encodes its answer.
+ *
+ * Bad input follows Kafka: an ApiVersions request in a version we do not
+ * know gets a v0 UNSUPPORTED_VERSION answer listing our ApiVersions range, so
+ * the client can retry; an unknown API key, an unsupported version of any
+ * other API, or an undecodable body closes the connection with one log line.
+ */
+import { ErrorCode } from '../protocol/errors.ts'
+import { encodeResponse, peekRequestHeader, readRequestHeader } from '../protocol/frame.ts'
+import { Reader } from '../protocol/primitives/reader.ts'
+import { decodeStruct } from '../protocol/schema/codec.ts'
+import type { ApiHandler } from './apis/handler.ts'
+import type { BrokerContext } from './context.ts'
+import type { Connection, ConnectionHandler, Reply } from './network/connection.ts'
+
+const API_VERSIONS_KEY = 18
+
+export interface RequestObserver {
+  /** Called after each answered request: API key, version, latency, and the bytes in and out. */
+  onRequest?(apiKey: number, version: number, micros: number, bytesIn: number, bytesOut: number): void
+}
+
+export class Router implements ConnectionHandler {
+  readonly #handlers = new Map<number, ApiHandler>()
+  readonly #broker: BrokerContext
+  readonly #observer: RequestObserver
+
+  constructor(broker: BrokerContext, handlers: readonly ApiHandler[], observer: RequestObserver = {}) {
+    this.#broker = broker
+    this.#observer = observer
+    for (const h of handlers) {
+      if (this.#handlers.has(h.api.key)) throw new Error(`two handlers for API key ${h.api.key}`)
+      this.#handlers.set(h.api.key, h)
+    }
+  }
+
+  /** The advertised (key, min, max) list, built from the registered handlers so it cannot drift. */
+  supportedVersions(): { apiKey: number; minVersion: number; maxVersion: number }[] {
+    return [...this.#handlers.values()]
+      .map((h) => ({ apiKey: h.api.key, minVersion: h.min, maxVersion: h.max }))
+      .sort((a, b) => a.apiKey - b.apiKey)
+  }
+
+  onFrame(frame: Buffer, conn: Connection): Promise<Reply> | Reply {
+    const peek = peekRequestHeader(frame)
+    if (!peek) {
+      conn.fail(`malformed request header (${frame.length} bytes)`)
+      return null
+    }
+    const handler = this.#handlers.get(peek.apiKey)
+    if (!handler) {
+      conn.fail(`unknown API key ${peek.apiKey}`)
+      return null
+    }
+    if (peek.apiVersion < handler.min || peek.apiVersion > handler.max) {
+      if (peek.apiKey === API_VERSIONS_KEY) return this.#unsupportedApiVersions(handler, peek.correlationId)
+      conn.fail(`unsupported version ${peek.apiVersion} of ${handler.api.name} (supported ${handler.min}-${handler.max})`)
+      return null
+    }
+    const started = process.hrtime.bigint()
+    const r = new Reader(frame)
+    let req: Record<string, unknown>
+    let header: ReturnType<typeof readRequestHeader>
+    try {
+      header = readRequestHeader(r, handler.api.requestHeaderVersion(peek.apiVersion))
+      req = decodeStruct(r, handler.api.request, peek.apiVersion, handler.api.isFlexible(peek.apiVersion))
+    } catch (err) {
+      conn.fail(`malformed ${handler.api.name} v${peek.apiVersion} request: ${err instanceof Error ? err.message : String(err)}`)
+      return null
+    }
+    const ctx = { broker: this.#broker, conn, header, version: peek.apiVersion }
+    const finish = (body: Record<string, unknown> | null): Reply => {
+      if (body === null) return null
+      const out = encodeResponse(handler.api, peek.apiVersion, peek.correlationId, body)
+      if (this.#observer.onRequest) {
+        const micros = Number(process.hrtime.bigint() - started) / 1000
+        let bytesOut = 0
+        for (const c of out) bytesOut += c.length
+        this.#observer.onRequest(peek.apiKey, peek.apiVersion, micros, frame.length + 4, bytesOut)
+      }
+      return out
+    }
+    const result = handler.handle(ctx, req)
+    if (result instanceof Promise) return result.then(finish)
+    return finish(result)
+  }
+
+  #unsupportedApiVersions(handler: ApiHandler, correlationId: number): Reply {
+    return encodeResponse(handler.api, 0, correlationId, {
+      errorCode: ErrorCode.UNSUPPORTED_VERSION,
+      apiKeys: [{ apiKey: API_VERSIONS_KEY, minVersion: handler.min, maxVersion: handler.max }],
+    })
+  }
+}
