@@ -12,6 +12,7 @@ import { type Clock, systemClock } from '../util/clock.ts'
 import { allHandlers } from './apis/index.ts'
 import { type BrokerConfig, DEFAULT_CONFIG } from './config.ts'
 import type { BrokerContext } from './context.ts'
+import { GroupService } from './groups/group-service.ts'
 import { LogManager } from './log/index.ts'
 import { Connection } from './network/connection.ts'
 import { AppendNotifier } from './produce/append-notifier.ts'
@@ -74,6 +75,8 @@ export class Broker {
     mkdirSync(dataDir, { recursive: true })
     const { clusterId } = loadIdentity(dataDir, config)
     const logs = await LogManager.open(dataDir, config, { clock, log })
+    const groups = new GroupService(logs, config, clock, log)
+    await groups.load()
 
     const server = createServer()
     await new Promise<void>((resolve, reject) => {
@@ -95,6 +98,7 @@ export class Broker {
       clusterId,
       advertised,
       logs,
+      groups,
       clock,
       producers: new ProducerStates(),
       appends: new AppendNotifier(),
@@ -102,7 +106,11 @@ export class Broker {
       nextProducerId: () => producerIdCounter++,
     }
     const broker = new Broker(context.config, context, server)
-    const router: Router = new Router(context, allHandlers(() => router.supportedVersions()), options.observer)
+    const router: Router = new Router(
+      context,
+      allHandlers(() => router.supportedVersions()),
+      options.observer,
+    )
     server.on('connection', (socket: Socket) => {
       if (broker.#closed) {
         socket.destroy()
@@ -116,9 +124,12 @@ export class Broker {
       broker.#connections.add(conn)
       conn.onClose(() => broker.#connections.delete(conn))
     })
-    broker.#tick = setInterval(() => {
-      logs.tick(clock.now())
-    }, Math.min(config['log.retention.check.interval.ms'], 10_000))
+    broker.#tick = setInterval(
+      () => {
+        logs.tick(clock.now())
+      },
+      Math.min(config['log.retention.check.interval.ms'], 10_000),
+    )
     broker.#tick.unref()
     return broker
   }
@@ -139,6 +150,7 @@ export class Broker {
     const stopped = new Promise<void>((resolve) => this.#server.close(() => resolve()))
     for (const c of this.#connections) c.close()
     await stopped
+    this.context.groups.close()
     await this.context.logs.close()
   }
 }

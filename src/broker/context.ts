@@ -1,6 +1,7 @@
 /** What every API handler can reach: configuration, the logs, the clock and the broker's identity. */
 import type { Clock } from '../util/clock.ts'
 import type { BrokerConfig } from './config.ts'
+import type { GroupService } from './groups/group-service.ts'
 import type { LogManager } from './log/index.ts'
 import type { AppendNotifier } from './produce/append-notifier.ts'
 import type { ProducerStates } from './produce/producer-state.ts'
@@ -12,6 +13,7 @@ export interface BrokerContext {
   /** Host and port clients are told to connect to (Metadata, FindCoordinator, DescribeCluster). */
   readonly advertised: { host: string; port: number }
   readonly logs: LogManager
+  readonly groups: GroupService
   readonly clock: Clock
   readonly producers: ProducerStates
   readonly appends: AppendNotifier

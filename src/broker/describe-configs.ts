@@ -1,6 +1,11 @@
 /** Effective topic and broker configs as DescribeConfigs and CreateTopics report them. */
 import type { BrokerContext } from './context.ts'
-import { ConfigSource, ConfigType, TOPIC_CONFIGS, topicConfigDefault } from './topic-configs.ts'
+import { brokerTopicDefaults, kafkaDefault, TOPIC_CONFIG_KEYS, topicConfigInfo } from './log/index.ts'
+
+/** DescribeConfigs v1+ configSource values. */
+export const ConfigSource = { dynamicTopic: 1, dynamicBroker: 2, dynamicDefaultBroker: 3, staticBroker: 4, default: 5 } as const
+const STRING_TYPE = 2
+const LIST_TYPE = 7
 
 export interface DescribedConfig {
   name: string
@@ -8,31 +13,40 @@ export interface DescribedConfig {
   readOnly: boolean
   configSource: number
   configType: number
-  documentation: string
+  documentation: string | null
   synonyms: { name: string; value: string | null; source: number }[]
 }
 
-/** Every topic config with its value: the topic's own setting, else the broker default. */
+function brokerProps(broker: BrokerContext): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(broker.config)) if (v !== null) out[k] = String(v)
+  return out
+}
+
+/** Every topic config with its value: the topic's own setting, else the broker's default, else Kafka's. */
 export function describeTopicConfigs(broker: BrokerContext, explicit: Record<string, string>): DescribedConfig[] {
-  return Object.entries(TOPIC_CONFIGS)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, def]) => {
-      const own = explicit[name]
-      const fallback = topicConfigDefault(broker.config, name)
-      const synonyms = []
-      if (own !== undefined) synonyms.push({ name, value: own, source: ConfigSource.dynamicTopic })
-      if (def.brokerKey) synonyms.push({ name: def.brokerKey, value: fallback, source: ConfigSource.staticBroker })
-      else synonyms.push({ name, value: fallback, source: ConfigSource.default })
-      return {
-        name,
-        value: own ?? fallback,
-        readOnly: false,
-        configSource: own !== undefined ? ConfigSource.dynamicTopic : def.brokerKey ? ConfigSource.staticBroker : ConfigSource.default,
-        configType: def.type,
-        documentation: def.doc,
-        synonyms,
-      }
-    })
+  const fromBroker = brokerTopicDefaults(brokerProps(broker))
+  return TOPIC_CONFIG_KEYS.map((name) => {
+    const info = topicConfigInfo(name)
+    const own = explicit[name]
+    const brokerValue = fromBroker[name]
+    const synonyms = []
+    if (own !== undefined) synonyms.push({ name, value: own, source: ConfigSource.dynamicTopic })
+    if (brokerValue !== undefined && info?.brokerKey)
+      synonyms.push({ name: info.brokerKey, value: brokerValue, source: ConfigSource.staticBroker })
+    const fallback = brokerValue ?? kafkaDefault(name) ?? null
+    if (brokerValue === undefined) synonyms.push({ name, value: fallback, source: ConfigSource.default })
+    return {
+      name,
+      value: own ?? fallback,
+      readOnly: false,
+      configSource:
+        own !== undefined ? ConfigSource.dynamicTopic : brokerValue !== undefined ? ConfigSource.staticBroker : ConfigSource.default,
+      configType: info?.configType ?? STRING_TYPE,
+      documentation: null,
+      synonyms,
+    }
+  })
 }
 
 /** The broker's own settings, read-only: they come from its startup configuration. */
@@ -41,15 +55,19 @@ export function describeBrokerConfigs(broker: BrokerContext): DescribedConfig[] 
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, v]) => {
       const value = v === null ? null : String(v)
-      const type = typeof v === 'number' ? ConfigType.long : typeof v === 'boolean' ? ConfigType.boolean : ConfigType.string
+      const type = typeof v === 'number' ? 5 : typeof v === 'boolean' ? 1 : STRING_TYPE
       return {
         name,
         value,
         readOnly: true,
         configSource: ConfigSource.staticBroker,
         configType: type,
-        documentation: '',
+        documentation: null,
         synonyms: [{ name, value, source: ConfigSource.staticBroker }],
       }
     })
+}
+
+export function isListConfig(name: string): boolean {
+  return topicConfigInfo(name)?.configType === LIST_TYPE
 }

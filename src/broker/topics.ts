@@ -35,7 +35,8 @@ export async function createTopic(
   if (invalid) throw new TopicError(ErrorCode.INVALID_TOPIC_EXCEPTION, invalid)
   if (broker.logs.topic(name)) throw new TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`)
   const count = partitions === -1 ? broker.config['num.partitions'] : partitions
-  if (!Number.isInteger(count) || count <= 0) throw new TopicError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.')
+  if (!Number.isInteger(count) || count <= 0)
+    throw new TopicError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.')
   const rf = replicationFactor === -1 ? broker.config['default.replication.factor'] : replicationFactor
   if (rf <= 0) throw new TopicError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.')
   if (rf > 1) {

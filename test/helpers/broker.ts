@@ -48,9 +48,13 @@ export interface ChildBroker {
 
 /** Runs `cohort broker` in its own process and waits for its ready line. */
 export async function spawnBroker(dataDir: string, args: string[] = [], port = 0): Promise<ChildBroker> {
-  const child = spawn(process.execPath, [BIN, 'broker', '--port', String(port), '--data-dir', dataDir, '--set', 'group.initial.rebalance.delay.ms=0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(
+    process.execPath,
+    [BIN, 'broker', '--port', String(port), '--data-dir', dataDir, '--set', 'group.initial.rebalance.delay.ms=0', ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   let err = ''
   child.stderr?.on('data', (d: Buffer) => {
     err += d.toString()

@@ -25,9 +25,13 @@ test('kcat -L lists the broker and its topics', async () => {
 test('kcat auto-creates a topic, produces 100k keyed records with snappy and consumes them back in order', async () => {
   const lines: string[] = []
   for (let i = 0; i < COUNT; i++) lines.push(`key-${i % 1000}:${i}`)
-  await runOk('kcat', ['-b', b.bootstrap, '-P', '-t', 'kcat-snappy', '-K:', '-z', 'snappy', '-X', 'linger.ms=5', '-X', 'enable.idempotence=true'], {
-    input: `${lines.join('\n')}\n`,
-  })
+  await runOk(
+    'kcat',
+    ['-b', b.bootstrap, '-P', '-t', 'kcat-snappy', '-K:', '-z', 'snappy', '-X', 'linger.ms=5', '-X', 'enable.idempotence=true'],
+    {
+      input: `${lines.join('\n')}\n`,
+    },
+  )
   const out = await runOk('kcat', ['-b', b.bootstrap, '-C', '-t', 'kcat-snappy', '-o', 'beginning', '-e', '-q', '-f', '%p %k %s\\n'])
   const consumed: Record<string, number[]> = {}
   const keyPartition = new Map<string, string>()

@@ -3,8 +3,9 @@
  * broker: each creates a topic, produces 100k keyed records and reads them
  * back complete and in order per partition.
  */
-import { after, before, test } from 'node:test'
+
 import { resolve } from 'node:path'
+import { after, before, test } from 'node:test'
 import { startBroker, type TestBroker } from '../helpers/broker.ts'
 import { PYTHON, runOk } from '../helpers/run.ts'
 import { assertCompleteInOrder, assertKeysSticky } from '../helpers/verify.ts'

@@ -1,7 +1,7 @@
 import { Produce } from '../../protocol/apis/index.ts'
 import { ErrorCode } from '../../protocol/errors.ts'
-import { batchHeader, Compression } from '../../protocol/records/batch-header.ts'
 import { batchSpans, checkBatch, decodeBatch } from '../../protocol/records/batch.ts'
+import { batchHeader, Compression } from '../../protocol/records/batch-header.ts'
 import type { BrokerContext } from '../context.ts'
 import { AppendNotifier } from '../produce/append-notifier.ts'
 import { lastSequence } from '../produce/producer-state.ts'
@@ -153,7 +153,8 @@ export const produceHandler = defineHandler(Produce, { min: 3, max: 11 }, async 
       partitionResponses: await Promise.all(
         t.partitionData.map((p) => {
           if (!validAcks) return failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS)
-          if (req.transactionalId !== null) return failed(p.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactions are not supported')
+          if (req.transactionalId !== null)
+            return failed(p.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactions are not supported')
           return appendPartition(broker, t.name, p.index, p.records, version, durable).catch((err: unknown) => {
             broker.log(`produce to ${t.name}-${p.index} failed: ${err instanceof Error ? err.message : String(err)}`)
             return failed(p.index, ErrorCode.KAFKA_STORAGE_ERROR, 'append failed')

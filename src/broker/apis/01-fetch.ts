@@ -1,7 +1,7 @@
 import { Fetch } from '../../protocol/apis/index.ts'
 import { ErrorCode } from '../../protocol/errors.ts'
-import { batchHeader, Compression } from '../../protocol/records/batch-header.ts'
 import { batchSpans } from '../../protocol/records/batch.ts'
+import { batchHeader, Compression } from '../../protocol/records/batch-header.ts'
 import { ZERO_UUID } from '../../protocol/schema/codec.ts'
 import type { StructOf } from '../../protocol/schema/dsl.ts'
 import type { BrokerContext } from '../context.ts'

@@ -2,8 +2,8 @@ import { Metadata } from '../../protocol/apis/index.ts'
 import { ErrorCode } from '../../protocol/errors.ts'
 import { ZERO_UUID } from '../../protocol/schema/codec.ts'
 import type { BrokerContext } from '../context.ts'
-import { autoCreateTopic, type TopicView } from '../topics.ts'
 import { INTERNAL_TOPICS, topicNameError } from '../topic-names.ts'
+import { autoCreateTopic, type TopicView } from '../topics.ts'
 import { defineHandler } from './handler.ts'
 
 // Authorized-operations fields say "not requested" with Int32.MIN_VALUE.
@@ -47,7 +47,13 @@ export const metadataHandler = defineHandler(Metadata, { min: 0, max: 12 }, asyn
       if (name === null || name === undefined) {
         const byId = wanted.topicId && wanted.topicId !== ZERO_UUID ? broker.logs.topicById(wanted.topicId) : undefined
         if (!byId) {
-          topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: wanted.topicId ?? ZERO_UUID, isInternal: false, partitions: [] })
+          topics.push({
+            errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
+            name: null,
+            topicId: wanted.topicId ?? ZERO_UUID,
+            isInternal: false,
+            partitions: [],
+          })
           continue
         }
         name = byId.name

@@ -13,7 +13,11 @@ export const createTopicsHandler = defineHandler(CreateTopics, { min: 0, max: 7 
   for (const t of req.topics) {
     const base = { name: t.name, topicId: ZERO_UUID, numPartitions: -1, replicationFactor: -1, configs: null }
     if ((seen.get(t.name) ?? 0) > 1) {
-      topics.push({ ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Create topics request from client contains topic ${t.name} more than once.` })
+      topics.push({
+        ...base,
+        errorCode: ErrorCode.INVALID_REQUEST,
+        errorMessage: `Create topics request from client contains topic ${t.name} more than once.`,
+      })
       continue
     }
     try {
@@ -21,9 +25,14 @@ export const createTopicsHandler = defineHandler(CreateTopics, { min: 0, max: 7 
       let rf = t.replicationFactor
       if (t.assignments.length > 0) {
         // Manual assignment: allowed only when it places every partition on this node alone.
-        if (partitions !== -1 || rf !== -1) throw new TopicError(ErrorCode.INVALID_REQUEST, 'Both numPartitions or replicationFactor and replicasAssignments were set.')
+        if (partitions !== -1 || rf !== -1)
+          throw new TopicError(ErrorCode.INVALID_REQUEST, 'Both numPartitions or replicationFactor and replicasAssignments were set.')
         const ok = t.assignments.every((a, i) => a.partitionIndex === i && a.brokerIds.length === 1 && a.brokerIds[0] === broker.nodeId)
-        if (!ok) throw new TopicError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Replica assignment must place partitions 0..n-1 on broker ${broker.nodeId} only.`)
+        if (!ok)
+          throw new TopicError(
+            ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+            `Replica assignment must place partitions 0..n-1 on broker ${broker.nodeId} only.`,
+          )
         partitions = t.assignments.length
         rf = 1
       }

@@ -21,7 +21,12 @@ export const deleteTopicsHandler = defineHandler(DeleteTopics, { min: 0, max: 6 
       continue
     }
     if (INTERNAL_TOPICS.has(meta.name)) {
-      responses.push({ name: meta.name, topicId: meta.id, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Internal topics cannot be deleted' })
+      responses.push({
+        name: meta.name,
+        topicId: meta.id,
+        errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+        errorMessage: 'Internal topics cannot be deleted',
+      })
       continue
     }
     await broker.logs.deleteTopic(meta.name)

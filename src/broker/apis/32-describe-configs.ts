@@ -9,10 +9,16 @@ export const describeConfigsHandler = defineHandler(DescribeConfigs, { min: 0, m
   const { broker, version } = ctx
   const results = req.resources.map((res) => {
     const base = { resourceType: res.resourceType, resourceName: res.resourceName }
-    let configs
+    let configs: ReturnType<typeof describeTopicConfigs>
     if (res.resourceType === ResourceType.topic) {
       const meta = broker.logs.topic(res.resourceName)
-      if (!meta) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${res.resourceName} does not exist`, configs: [] }
+      if (!meta)
+        return {
+          ...base,
+          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorMessage: `Topic ${res.resourceName} does not exist`,
+          configs: [],
+        }
       configs = describeTopicConfigs(broker, meta.configs)
     } else if (res.resourceType === ResourceType.broker) {
       if (res.resourceName !== '' && res.resourceName !== String(broker.nodeId)) {

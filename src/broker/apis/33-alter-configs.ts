@@ -1,5 +1,5 @@
 import { AlterConfigs } from '../../protocol/apis/index.ts'
-import { InvalidConfigError } from '../topic-configs.ts'
+import { InvalidConfigError } from '../log/index.ts'
 import { alterResource } from './alter-topic-configs.ts'
 import { defineHandler } from './handler.ts'
 
@@ -11,7 +11,7 @@ export const alterConfigsHandler = defineHandler(AlterConfigs, { min: 0, max: 2 
         // The legacy API replaces the topic's whole set of overrides.
         const out: Record<string, string> = {}
         for (const c of res.configs) {
-          if (c.value === null) throw new InvalidConfigError(`Null value not supported for topic config ${c.name}`)
+          if (c.value === null) throw new InvalidConfigError(c.name, `Null value not supported for topic config ${c.name}`)
           out[c.name] = c.value
         }
         return out

@@ -13,7 +13,10 @@ export const createPartitionsHandler = defineHandler(CreatePartitions, { min: 0,
       continue
     }
     if (t.count < meta.partitions) {
-      fail(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${meta.partitions} partitions, which is higher than the requested ${t.count}.`)
+      fail(
+        ErrorCode.INVALID_PARTITIONS,
+        `Topic currently has ${meta.partitions} partitions, which is higher than the requested ${t.count}.`,
+      )
       continue
     }
     if (t.count === meta.partitions) {
@@ -21,7 +24,9 @@ export const createPartitionsHandler = defineHandler(CreatePartitions, { min: 0,
       continue
     }
     if (t.assignments !== null) {
-      const ok = t.assignments.length === t.count - meta.partitions && t.assignments.every((a) => a.brokerIds.length === 1 && a.brokerIds[0] === broker.nodeId)
+      const ok =
+        t.assignments.length === t.count - meta.partitions &&
+        t.assignments.every((a) => a.brokerIds.length === 1 && a.brokerIds[0] === broker.nodeId)
       if (!ok) {
         fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Assignments must place each new partition on broker ${broker.nodeId} only.`)
         continue

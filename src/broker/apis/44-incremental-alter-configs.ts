@@ -1,5 +1,6 @@
 import { IncrementalAlterConfigs } from '../../protocol/apis/index.ts'
-import { InvalidConfigError, TOPIC_CONFIGS, topicConfigDefault } from '../topic-configs.ts'
+import { describeTopicConfigs, isListConfig } from '../describe-configs.ts'
+import { InvalidConfigError } from '../log/index.ts'
 import { alterResource } from './alter-topic-configs.ts'
 import { defineHandler } from './handler.ts'
 
@@ -12,10 +13,11 @@ export const incrementalAlterConfigsHandler = defineHandler(IncrementalAlterConf
     responses.push(
       await alterResource(broker, res.resourceType, res.resourceName, req.validateOnly, (current) => {
         for (const c of res.configs) {
-          const list = () => (current[c.name] ?? topicConfigDefault(broker.config, c.name)).split(',').filter((s) => s !== '')
+          const list = () =>
+            (describeTopicConfigs(broker, current).find((d) => d.name === c.name)?.value ?? '').split(',').filter((s) => s !== '')
           switch (c.configOperation) {
             case Op.set:
-              if (c.value === null) throw new InvalidConfigError(`Null value not supported for topic config ${c.name}`)
+              if (c.value === null) throw new InvalidConfigError(c.name, `Null value not supported for topic config ${c.name}`)
               current[c.name] = c.value
               break
             case Op.delete:
@@ -23,14 +25,20 @@ export const incrementalAlterConfigsHandler = defineHandler(IncrementalAlterConf
               break
             case Op.append:
             case Op.subtract: {
-              if (TOPIC_CONFIGS[c.name]?.type !== 7) throw new InvalidConfigError(`Config value append/subtract is only allowed for list type configs, not ${c.name}`)
-              const items = (c.value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')
+              if (!isListConfig(c.name))
+                throw new InvalidConfigError(c.name, `Config value append/subtract is only allowed for list type configs, not ${c.name}`)
+              const items = (c.value ?? '')
+                .split(',')
+                .map((s) => s.trim())
+                .filter((s) => s !== '')
               const cur = list()
-              current[c.name] = (c.configOperation === Op.append ? [...cur, ...items.filter((i) => !cur.includes(i))] : cur.filter((i) => !items.includes(i))).join(',')
+              current[c.name] = (
+                c.configOperation === Op.append ? [...cur, ...items.filter((i) => !cur.includes(i))] : cur.filter((i) => !items.includes(i))
+              ).join(',')
               break
             }
             default:
-              throw new InvalidConfigError(`Unknown config operation ${c.configOperation} for ${c.name}`)
+              throw new InvalidConfigError(c.name, `Unknown config operation ${c.configOperation} for ${c.name}`)
           }
         }
         return current

@@ -29,7 +29,9 @@ export function defineHandler<Req extends Fields, Res extends Fields>(
   handle: ApiHandler<Req, Res>['handle'],
 ): ApiHandler<Req, Res> {
   if (versions.min < api.versions.min || versions.max > api.versions.max) {
-    throw new Error(`${api.name}: handler versions ${versions.min}-${versions.max} outside the schema's ${api.versions.min}-${api.versions.max}`)
+    throw new Error(
+      `${api.name}: handler versions ${versions.min}-${versions.max} outside the schema's ${api.versions.min}-${api.versions.max}`,
+    )
   }
   return { api, min: versions.min, max: versions.max, handle }
 }

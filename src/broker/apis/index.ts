@@ -6,6 +6,7 @@ import { produceHandler } from './00-produce.ts'
 import { fetchHandler } from './01-fetch.ts'
 import { listOffsetsHandler } from './02-list-offsets.ts'
 import { metadataHandler } from './03-metadata.ts'
+import { findCoordinatorHandler } from './10-find-coordinator.ts'
 import { apiVersionsHandler } from './18-api-versions.ts'
 import { createTopicsHandler } from './19-create-topics.ts'
 import { deleteTopicsHandler } from './20-delete-topics.ts'
@@ -16,6 +17,18 @@ import { alterConfigsHandler } from './33-alter-configs.ts'
 import { createPartitionsHandler } from './37-create-partitions.ts'
 import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.ts'
 import { describeClusterHandler } from './60-describe-cluster.ts'
+import {
+  deleteGroupsHandler,
+  describeGroupsHandler,
+  heartbeatHandler,
+  joinGroupHandler,
+  leaveGroupHandler,
+  listGroupsHandler,
+  offsetCommitHandler,
+  offsetDeleteHandler,
+  offsetFetchHandler,
+  syncGroupHandler,
+} from './group-apis.ts'
 import type { ApiHandler } from './handler.ts'
 
 export function allHandlers(supported: () => { apiKey: number; minVersion: number; maxVersion: number }[]): ApiHandler[] {
@@ -24,6 +37,17 @@ export function allHandlers(supported: () => { apiKey: number; minVersion: numbe
     fetchHandler,
     listOffsetsHandler,
     metadataHandler,
+    offsetCommitHandler,
+    offsetFetchHandler,
+    findCoordinatorHandler,
+    joinGroupHandler,
+    heartbeatHandler,
+    leaveGroupHandler,
+    syncGroupHandler,
+    describeGroupsHandler,
+    listGroupsHandler,
+    deleteGroupsHandler,
+    offsetDeleteHandler,
     apiVersionsHandler(supported),
     createTopicsHandler,
     deleteTopicsHandler,

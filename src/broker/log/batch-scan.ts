@@ -72,7 +72,13 @@ export interface ScanOptions {
  * Calls `visit` for each good batch in [start, end) of the file, in order;
  * `visit` returning false stops the walk (reported as 'end').
  */
-export function scanBatches(fd: number, start: number, end: number, opts: ScanOptions, visit: (b: ScannedBatch) => boolean | undefined): ScanResult {
+export function scanBatches(
+  fd: number,
+  start: number,
+  end: number,
+  opts: ScanOptions,
+  visit: (b: ScannedBatch) => boolean | undefined,
+): ScanResult {
   const whole = opts.verifyCrc === true || opts.wholeBatches === true || opts.verify !== undefined
   let buf = shared ?? Buffer.allocUnsafe(WINDOW)
   shared = buf

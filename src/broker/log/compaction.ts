@@ -18,8 +18,8 @@
  */
 import fs from 'node:fs'
 import { Writer } from '../../protocol/primitives/writer.ts'
-import { Attr, BATCH_HEADER_SIZE, CRC_START, LOG_OVERHEAD, Off } from '../../protocol/records/batch-header.ts'
 import { type DecodedBatch, decodeBatch, type KafkaRecord } from '../../protocol/records/batch.ts'
+import { Attr, BATCH_HEADER_SIZE, CRC_START, LOG_OVERHEAD, Off } from '../../protocol/records/batch-header.ts'
 import { compressSync, isCodec } from '../../protocol/records/compression.ts'
 import { crc32c } from '../../protocol/records/crc32c.ts'
 import { type ScannedBatch, scanBatches } from './batch-scan.ts'

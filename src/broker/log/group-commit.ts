@@ -9,8 +9,10 @@
  * (all partitions of a Produce request, all requests read in one poll) shares it.
  *
  * Modes (broker config `log.flush.mode`): 'fsync' (default) — `flush()` resolves
- * after fdatasync; 'os' — `flush()` resolves at once and the kernel writes back
- * when it likes. `sync()` syncs in both modes (segment roll, close, flush.ms).
+ * after fdatasync, and a round covers every dirty partition; 'os' — `flush()`
+ * resolves at once and the kernel writes back when it likes. `sync()` syncs in
+ * both modes (segment roll, close, flush.ms); in 'os' mode a round then covers
+ * only the partitions asked for.
  *
  * After an fdatasync error the scheduler fails every later call: a failed
  * fsync may have dropped dirty pages (fsyncgate), so retrying cannot prove
@@ -71,6 +73,9 @@ export class FlushScheduler {
   #fsync: FsyncFn
   #log: (msg: string) => void
   #dirty = new Set<FlushTarget>()
+  /** Targets someone waits for in the next round ('os' mode syncs only these; 'fsync' mode every dirty one). */
+  #requested = new Set<FlushTarget>()
+  #requestAll = false
   #running: Round | null = null
   #next: Round | null = null
   #scheduled = false
@@ -110,6 +115,7 @@ export class FlushScheduler {
   /** A target going away (deleted partition): never sync it again. */
   forget(t: FlushTarget): void {
     this.#dirty.delete(t)
+    this.#requested.delete(t)
   }
 
   /** fdatasyncs `fds` outside any round, with the same (injectable) function; for index files at checkpoints. */
@@ -131,7 +137,11 @@ export class FlushScheduler {
   sync(t?: FlushTarget): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure)
     const dirty = t === undefined ? this.#dirty.size > 0 : this.#dirty.has(t)
-    if (dirty) return this.#enqueue()
+    if (dirty) {
+      if (t === undefined) this.#requestAll = true
+      else this.#requested.add(t)
+      return this.#enqueue()
+    }
     const r = this.#running
     if (r !== null && (t === undefined || r.targets?.has(t))) return r.promise
     return RESOLVED
@@ -161,8 +171,15 @@ export class FlushScheduler {
       round.reject(this.#failure)
       return
     }
-    const targets = [...this.#dirty]
-    this.#dirty.clear()
+    let targets: FlushTarget[]
+    if (this.mode === 'fsync' || this.#requestAll) {
+      targets = [...this.#dirty]
+      this.#dirty.clear()
+    } else {
+      targets = [...this.#requested].filter((t) => this.#dirty.delete(t))
+    }
+    this.#requested.clear()
+    this.#requestAll = false
     round.targets = new Set(targets)
     this.#running = round
     const jobs: SyncJob[] = []

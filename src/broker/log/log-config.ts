@@ -316,3 +316,14 @@ export function brokerTopicDefaults(props: Record<string, string>): Record<strin
   validateTopicConfigs(out)
   return out
 }
+
+/** DescribeConfigs v3+ configType of a topic config (Kafka's ConfigDef types). */
+const CONFIG_TYPE: Record<Kind, number> = { boolean: 1, string: 2, enum: 2, policy: 7, list: 7, int: 3, long: 5, double: 6 }
+
+/** How DescribeConfigs presents a topic config: its type and the broker setting that supplies its default. */
+export function topicConfigInfo(key: string): { configType: number; brokerKey: string | undefined } | undefined {
+  const spec = SPECS[key]
+  if (spec === undefined) return undefined
+  const brokerKey = Object.entries(BROKER_KEYS).find(([, m]) => m.topic === key && m.scale === undefined)?.[0]
+  return { configType: CONFIG_TYPE[spec.kind], brokerKey }
+}

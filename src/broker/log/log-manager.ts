@@ -17,7 +17,7 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.ts'
 import { randomUuid } from '../../protocol/schema/uuid.ts'
 import type { Clock } from '../../util/clock.ts'
 import { syncDirSync } from './checkpoint.ts'
-import { FlushScheduler, type FlushMode, type FsyncFn } from './group-commit.ts'
+import { type FlushMode, FlushScheduler, type FsyncFn } from './group-commit.ts'
 import { brokerTopicDefaults, compacts, DEFAULT_LOG_CONFIG, type LogConfig, parseLogConfig, validateTopicConfigs } from './log-config.ts'
 import { METADATA_DIR, MetadataLog, type MetadataRecord, type TopicMeta } from './metadata-log.ts'
 import { PartitionLog } from './partition-log.ts'
@@ -58,7 +58,7 @@ export interface LogManagerDeps {
 /** The effective config of a topic, plus the three facts the produce path asks for. */
 export type TopicLogConfig = LogConfig & { readonly maxMessageBytes: number; readonly compact: boolean; readonly logAppendTime: boolean }
 
-export { type TopicMeta } from './metadata-log.ts'
+export type { TopicMeta } from './metadata-log.ts'
 
 const PARTITION_METADATA = 'partition.metadata'
 const PARTITION_DIR = /^(.+)-(\d+)$/
@@ -239,7 +239,8 @@ export class LogManager {
     this.#checkOpen()
     checkName(name)
     if (this.#topics.has(name)) throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`)
-    if (!Number.isInteger(partitions) || partitions < 1) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.')
+    if (!Number.isInteger(partitions) || partitions < 1)
+      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.')
     const config = this.#effective(configs)
     let id = randomUuid()
     while (this.#byId.has(id)) id = randomUuid()
@@ -284,7 +285,10 @@ export class LogManager {
     this.#checkOpen()
     const s = this.#must(name)
     if (!Number.isInteger(newTotal) || newTotal <= s.meta.partitions) {
-      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${s.meta.partitions} partitions, ${newTotal} would not be an increase.`)
+      throw new KafkaError(
+        ErrorCode.INVALID_PARTITIONS,
+        `Topic currently has ${s.meta.partitions} partitions, ${newTotal} would not be an increase.`,
+      )
     }
     const from = s.meta.partitions
     s.meta.partitions = newTotal
@@ -342,6 +346,18 @@ export class LogManager {
           this.#scheduleCompaction(log, nowMs)
         }
       }
+    }
+  }
+
+  /** Resolves when background work started so far (compaction, checkpoints, syncs, removals) is over. */
+  async settled(): Promise<void> {
+    for (;;) {
+      const logs = [...this.#topics.values()].flatMap((s) => s.logs)
+      if (this.#background.size === 0) {
+        await Promise.all(logs.map((l) => l.settled()))
+        if (this.#background.size === 0) return
+      }
+      await Promise.allSettled([...this.#background])
     }
   }
 

@@ -35,7 +35,13 @@ export interface TopicMeta {
 export function replayMetadata(topics: Map<string, TopicMeta>, rec: MetadataRecord): void {
   switch (rec.type) {
     case 'topic':
-      topics.set(rec.name, { name: rec.name, id: rec.id, partitions: rec.partitions, configs: { ...rec.configs }, createdMs: rec.createdMs })
+      topics.set(rec.name, {
+        name: rec.name,
+        id: rec.id,
+        partitions: rec.partitions,
+        configs: { ...rec.configs },
+        createdMs: rec.createdMs,
+      })
       return
     case 'partitions': {
       const t = topics.get(rec.name)

@@ -86,6 +86,22 @@ export class OffsetIndex {
     return found < 0 ? 0 : (this.#pos[found] as number)
   }
 
+  /** The largest indexed batch position ≤ `position`, or 0. */
+  floorPosition(position: number): number {
+    let lo = 0
+    let hi = this.#n - 1
+    let found = 0
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1
+      const p = this.#pos[mid] as number
+      if (p <= position) {
+        found = p
+        lo = mid + 1
+      } else hi = mid - 1
+    }
+    return found
+  }
+
   /** Drops the entries at or past file position `position`. */
   truncateToPosition(position: number): void {
     let n = this.#n
@@ -135,7 +151,8 @@ export class OffsetIndex {
       const rel = data.readInt32BE(i * OFFSET_ENTRY)
       const pos = data.readInt32BE(i * OFFSET_ENTRY + 4)
       const n = this.#n
-      const ok = rel >= 0 && pos >= 0 && pos < logSize && (n === 0 || (rel > (this.#rel[n - 1] as number) && pos > (this.#pos[n - 1] as number)))
+      const ok =
+        rel >= 0 && pos >= 0 && pos < logSize && (n === 0 || (rel > (this.#rel[n - 1] as number) && pos > (this.#pos[n - 1] as number)))
       if (!ok) {
         clean = false
         break

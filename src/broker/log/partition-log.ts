@@ -13,13 +13,13 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts'
-import { BATCH_HEADER_SIZE, LOG_OVERHEAD, Off } from '../../protocol/records/batch-header.ts'
 import { decodeBatch, stampLogAppendTime } from '../../protocol/records/batch.ts'
+import { BATCH_HEADER_SIZE, LOG_OVERHEAD, Off } from '../../protocol/records/batch-header.ts'
 import type { Clock } from '../../util/clock.ts'
 import { readInt64 } from './batch-scan.ts'
 import { readCheckpoint, syncDir, syncDirSync, writeCheckpoint, writeCheckpointSync } from './checkpoint.ts'
 import { type CleanResult, cleanSegments } from './compaction.ts'
-import { FlushScheduler, type FlushMode, type FlushTarget, type FsyncFn, type SyncJob } from './group-commit.ts'
+import { type FlushMode, FlushScheduler, type FlushTarget, type FsyncFn, type SyncJob } from './group-commit.ts'
 import { compacts, deletes, type LogConfig } from './log-config.ts'
 import { writeFully } from './offset-index.ts'
 import { accountBatches, loadSegments, type RecoveryPoint } from './recovery.ts'
@@ -102,6 +102,8 @@ export class PartitionLog implements FlushTarget {
   /** Earliest delete horizon among retained tombstones (Infinity if none known). */
   #nextHorizon = Number.POSITIVE_INFINITY
   #closed = false
+  /** Set once close() wrote the clean-shutdown marker: no file may change after it. */
+  #final = false
   #dropped = false
 
   private constructor(dir: string, config: LogConfig, deps: PartitionLogDeps, scheduler: FlushScheduler) {
@@ -149,7 +151,8 @@ export class PartitionLog implements FlushTarget {
     }
     for (const f of files) {
       const p = parseSegmentFile(f)
-      if (p && (p.suffix === INDEX_SUFFIX || p.suffix === TIME_INDEX_SUFFIX) && !logs.has(p.base)) fs.rmSync(path.join(dir, f), { force: true })
+      if (p && (p.suffix === INDEX_SUFFIX || p.suffix === TIME_INDEX_SUFFIX) && !logs.has(p.base))
+        fs.rmSync(path.join(dir, f), { force: true })
     }
     const bases = [...logs].sort((a, b) => a - b)
     const markerPath = path.join(dir, CLEAN_SHUTDOWN_FILE)
@@ -190,8 +193,9 @@ export class PartitionLog implements FlushTarget {
       if (!clean) {
         for (const s of loaded.unsynced) s.persistIndexes()
         this.#flushed = rp
-        this.#checkpointed = rp
       }
+      // The file's recovery point: after a clean close it covers everything (compaction may start at once).
+      this.#checkpointed = rp
     }
     const segs = this.#segments
     for (const s of segs.slice(0, -1)) {
@@ -350,7 +354,8 @@ export class PartitionLog implements FlushTarget {
     const seg = this.#active
     if (seg.isEmpty) return
     const c = this.#config
-    if (seg.size >= c['segment.bytes'] || seg.index.isFull || seg.timeIndex.isFull || nowMs - seg.createdMs > c['segment.ms']) this.#roll(nowMs)
+    if (seg.size >= c['segment.bytes'] || seg.index.isFull || seg.timeIndex.isFull || nowMs - seg.createdMs > c['segment.ms'])
+      this.#roll(nowMs)
   }
 
   #roll(now: number): void {
@@ -373,6 +378,13 @@ export class PartitionLog implements FlushTarget {
   #track(p: Promise<unknown>): void {
     this.#background.add(p)
     void p.finally(() => this.#background.delete(p))
+  }
+
+  /** Resolves when the background work started so far (post-roll syncs and checkpoints, compaction) is over. */
+  async settled(): Promise<void> {
+    while (this.#background.size > 0 || this.#compaction !== null) {
+      await Promise.allSettled([...this.#background, this.#compaction])
+    }
   }
 
   // ---- durability ------------------------------------------------------------------------------
@@ -432,7 +444,7 @@ export class PartitionLog implements FlushTarget {
 
   async #writeRecoveryPoint(): Promise<void> {
     const point = this.#flushed
-    if (point === null || point === this.#checkpointed || this.#dropped) return
+    if (point === null || point === this.#checkpointed || this.#dropped || this.#final) return
     const seg = this.#segments.find((s) => s.base === point.segment)
     if (seg !== undefined && !seg.closed) {
       seg.persistIndexes()
@@ -441,6 +453,7 @@ export class PartitionLog implements FlushTarget {
         await this.#scheduler.fsyncFds(seg.indexFds())
       } finally {
         seg.unpin()
+        if (!seg.active) seg.releaseIndexFds()
       }
     }
     if (this.#dropped) return
@@ -473,7 +486,10 @@ export class PartitionLog implements FlushTarget {
     this.#checkOpen()
     const off = Number(offset)
     if (off < this.#logStartOffset || off > this.#leo) {
-      throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${offset} is outside [${this.#logStartOffset}, ${this.#leo}] of ${this.dir}`)
+      throw new KafkaError(
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+        `offset ${offset} is outside [${this.#logStartOffset}, ${this.#leo}] of ${this.dir}`,
+      )
     }
     const upTo = opts?.upTo === undefined ? this.#leo : Math.min(Number(opts.upTo), this.#leo)
     if (off >= upTo) return EMPTY_READ
@@ -521,7 +537,8 @@ export class PartitionLog implements FlushTarget {
     const loc = best.findBatch(best.offsetOfMaxTimestamp)
     const ts = BigInt(best.maxTimestamp)
     if (loc !== null) {
-      for (const r of decodeBatch(best.readAt(loc.position, loc.size)).records) if (r.timestamp === ts) return { offset: r.offset, timestamp: ts }
+      for (const r of decodeBatch(best.readAt(loc.position, loc.size)).records)
+        if (r.timestamp === ts) return { offset: r.offset, timestamp: ts }
     }
     return { offset: BigInt(best.offsetOfMaxTimestamp), timestamp: ts }
   }
@@ -604,6 +621,8 @@ export class PartitionLog implements FlushTarget {
     if (candidates.length === 0) return
     const dirty = candidates.some((s) => s.base >= this.#cleanedThrough)
     if (!dirty && nowMs < this.#nextHorizon) return
+    // The segment after the candidates (never among them: the active one at the latest) bounds what is now clean.
+    const after = (this.#segments[this.#segments.indexOf(candidates[candidates.length - 1] as Segment) + 1] as Segment).base
     const result: CleanResult = await cleanSegments({
       segments: candidates,
       nowMs,
@@ -613,14 +632,8 @@ export class PartitionLog implements FlushTarget {
       stillValid: (group) => !this.#closed && group.every((s) => this.#segments.includes(s) && !s.closed),
       swap: (group, cleanedPath) => this.#swap(group, cleanedPath),
     })
-    const last = candidates[candidates.length - 1] as Segment
-    if (this.#segments.some((s) => s.base === last.base)) this.#cleanedThrough = this.#nextBase(last.base)
+    this.#cleanedThrough = after
     this.#nextHorizon = result.nextHorizon
-  }
-
-  #nextBase(base: number): number {
-    const i = this.#segments.findIndex((s) => s.base === base)
-    return i >= 0 && i + 1 < this.#segments.length ? (this.#segments[i + 1] as Segment).base : base + 1
   }
 
   /** Sealed segments below the recovery point's segment (so durable and never re-checked), oldest first. */
@@ -683,10 +696,9 @@ export class PartitionLog implements FlushTarget {
       this.#scheduler.markDirty(this)
       await this.#scheduler.sync(this)
       await this.#scheduler.fsyncFds(active.indexFds())
-      if (this.#flushed !== null && this.#flushed !== this.#checkpointed) {
-        await writeCheckpoint(path.join(this.dir, RECOVERY_POINT_FILE), this.#flushed)
-      }
+      await this.checkpoint()
       const marker: CleanShutdown = { leo: this.#leo, segment: active.base, size: active.size }
+      this.#final = true
       await writeCheckpoint(path.join(this.dir, CLEAN_SHUTDOWN_FILE), marker)
     } finally {
       for (const s of this.#segments) s.close()

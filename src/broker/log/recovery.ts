@@ -83,7 +83,14 @@ function resetAccounting(seg: Segment): void {
 function loadTrusted(seg: Segment, interval: number): ScanResult {
   if (seg.loadIndexes()) {
     const indexed = seg.index.entries > 0
-    const r = accountBatches(seg, indexed ? seg.index.lastPosition() : 0, seg.size, interval, false, indexed ? seg.base + seg.index.lastRel() : seg.base)
+    const r = accountBatches(
+      seg,
+      indexed ? seg.index.lastPosition() : 0,
+      seg.size,
+      interval,
+      false,
+      indexed ? seg.base + seg.index.lastRel() : seg.base,
+    )
     if (r.stop.kind === 'end') return r
   }
   resetAccounting(seg)

@@ -224,22 +224,27 @@ export class Segment {
     if (first === null) return null
     if (first.lastOffset >= upTo) return EMPTY
     if (first.size > maxBytes && !minOneBatch) return EMPTY
-    const want = Math.min(Math.max(maxBytes, first.size), this.size - first.position)
-    const buf = Buffer.allocUnsafe(want)
-    const got = readFully(this.fd, buf, want, first.position)
-    // Cut after the last whole batch that fits and is below upTo; the first one always counts.
-    let cut = first.size
-    if (upTo >= this.nextOffset && got === this.size - first.position) cut = got
-    else {
-      while (cut + LOG_OVERHEAD <= got) {
-        const size = buf.readInt32BE(cut + Off.batchLength) + LOG_OVERHEAD
-        if (size < BATCH_HEADER_SIZE || cut + size > got) break
-        if (readInt64(buf, cut + Off.baseOffset) + buf.readInt32BE(cut + Off.lastOffsetDelta) >= upTo) break
-        cut += size
+    // Where reading must stop: the batch holding upTo (a batch boundary), else the end of the segment.
+    let stop = this.size
+    if (upTo < this.nextOffset) stop = this.findBatch(upTo)?.position ?? this.size
+    const maxEnd = Math.min(stop, first.position + Math.max(maxBytes, first.size))
+    const buf = Buffer.allocUnsafe(maxEnd - first.position)
+    const got = readFully(this.fd, buf, buf.length, first.position)
+    if (got < first.size) return EMPTY
+    let end = first.position + got
+    if (end < stop) {
+      // Cut after the last whole batch: walk from the last indexed batch start before the limit.
+      let at = Math.max(this.index.floorPosition(end), first.position + first.size) - first.position
+      for (;;) {
+        if (at + LOG_OVERHEAD > got) break
+        const size = buf.readInt32BE(at + Off.batchLength) + LOG_OVERHEAD
+        if (size < BATCH_HEADER_SIZE || at + size > got) break
+        at += size
       }
+      end = first.position + at
     }
-    if (cut > got) return EMPTY
-    return cut === buf.length ? buf : buf.subarray(0, cut)
+    const n = end - first.position
+    return n === buf.length ? buf : buf.subarray(0, n)
   }
 
   /** `size` bytes at `position`, freshly allocated. */

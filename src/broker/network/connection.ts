@@ -29,6 +29,7 @@ interface Slot {
 
 export class Connection {
   readonly remote: string
+  readonly remoteAddress: string
   #socket: Socket
   #opts: ConnectionOptions
   #handler: ConnectionHandler
@@ -46,6 +47,7 @@ export class Connection {
     this.#socket = socket
     this.#handler = handler
     this.#opts = opts
+    this.remoteAddress = socket.remoteAddress ?? 'unknown'
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))

@@ -62,7 +62,8 @@ export class ProducerStates {
     }
     if (epoch === entry.epoch) {
       for (const b of entry.batches) {
-        if (b.firstSeq === firstSeq && b.lastSeq === lastSeq) return { kind: 'duplicate', baseOffset: b.baseOffset, lastOffset: b.lastOffset }
+        if (b.firstSeq === firstSeq && b.lastSeq === lastSeq)
+          return { kind: 'duplicate', baseOffset: b.baseOffset, lastOffset: b.lastOffset }
       }
       const last = entry.batches[entry.batches.length - 1]
       if (last && firstSeq !== nextSeq(last.lastSeq)) {

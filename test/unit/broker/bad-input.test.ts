@@ -41,12 +41,19 @@ function frame(payload: Buffer): Buffer {
 
 async function expectClosed(c: RawClient, logLike: RegExp): Promise<void> {
   assert.equal(await c.nextFrame(), null, 'the broker answered instead of closing')
-  assert.ok(b.logs.some((l) => logLike.test(l)), `no log line matching ${logLike}: ${b.logs.slice(-3).join(' | ')}`)
+  assert.ok(
+    b.logs.some((l) => logLike.test(l)),
+    `no log line matching ${logLike}: ${b.logs.slice(-3).join(' | ')}`,
+  )
 }
 
 async function produce(records: Buffer, version = 9) {
   const c = await RawClient.connect(b.bootstrap)
-  const res = await c.request(Produce, version, { acks: -1, timeoutMs: 5000, topicData: [{ name: 'bad-input', partitionData: [{ index: 0, records }] }] })
+  const res = await c.request(Produce, version, {
+    acks: -1,
+    timeoutMs: 5000,
+    topicData: [{ name: 'bad-input', partitionData: [{ index: 0, records }] }],
+  })
   c.close()
   return res.responses[0]?.partitionResponses[0]
 }

@@ -1,0 +1,69 @@
+/**
+ * The classic group coordinator. File map:
+ *   coordinator.ts        GroupCoordinator: request handlers, join phase, sessions, offsets, expiry, replay
+ *   classic-group.ts      ClassicGroup / ClassicGroupMember: the in-memory state machine and its transition table
+ *   offsets.ts            OffsetStore: committed offsets (durable; written only by replay)
+ *   records.ts            `__consumer_offsets` record model and Kafka-compatible encoding; partitionFor
+ *   consumer-protocol.ts  Subscription / Assignment bytes of protocol type "consumer"
+ *   timer.ts              Timer interface, ManualTimer (tests) and SystemTimer (broker)
+ *   result.ts             CoordinatorResult, HandlerResult, Deferred
+ *   types.ts              request/response types, RequestContext, CoordinatorConfig and defaults
+ */
+export {
+  type ClassicGroup,
+  type ClassicGroupMember,
+  GROUP_STATES,
+  type GroupState,
+  IllegalStateTransitionError,
+  type Protocol,
+  type RebalanceTrigger,
+  VALID_PREVIOUS_STATES,
+} from './classic-group.ts'
+export {
+  ASSIGNMENT_MAX_VERSION,
+  type Assignment,
+  CONSUMER_PROTOCOL_TYPE,
+  decodeAssignment,
+  decodeSubscription,
+  EMPTY_CONSUMER_ASSIGNMENT,
+  encodeAssignment,
+  encodeSubscription,
+  SUBSCRIPTION_MAX_VERSION,
+  type Subscription,
+  subscribedTopicsOf,
+  type TopicPartitions,
+} from './consumer-protocol.ts'
+export {
+  GroupCoordinator,
+  type GroupCoordinatorOptions,
+  type GroupSnapshot,
+  HISTORY_LIMIT,
+  type MemberSnapshot,
+  type RebalanceHistoryEntry,
+} from './coordinator.ts'
+export { type CommittedOffset, OffsetStore } from './offsets.ts'
+export {
+  type CoordinatorRecord,
+  decodeRecord,
+  type EncodedRecord,
+  encodeRecord,
+  GROUP_METADATA_VALUE_VERSION,
+  type GroupMetadataMember,
+  type GroupMetadataRecord,
+  type GroupMetadataValue,
+  groupMetadataRecord,
+  groupMetadataTombstone,
+  javaStringHashCode,
+  OFFSET_COMMIT_VALUE_VERSION,
+  OFFSET_COMMIT_VALUE_VERSION_WITH_EXPIRE,
+  type OffsetCommitRecord,
+  type OffsetCommitValue,
+  offsetCommitRecord,
+  offsetCommitTombstone,
+  partitionFor,
+  RecordType,
+  type UnknownRecord,
+} from './records.ts'
+export { type CoordinatorResult, Deferred, EMPTY_RESULT, type HandlerResult } from './result.ts'
+export { ManualTimer, SystemTimer, type Timer, type TimerTask } from './timer.ts'
+export * from './types.ts'

@@ -1,0 +1,216 @@
+/**
+ * Per-partition queues of batches. Records join the newest open batch of their
+ * partition until it reaches `batchSize`; a batch is ready once it is full, is
+ * followed by another, has waited `lingerMs`, or a flush is under way. Time
+ * comes in as arguments, so the logic is tested without sleeping.
+ */
+import type { RecordHeader } from '../../protocol/records/batch.ts'
+
+/** A record after `send()` has normalised it: bytes, a timestamp, and its promise's settlers. */
+export interface PendingRecord {
+  key: Buffer | null
+  value: Buffer | null
+  headers: { key: string; value: Buffer | null }[]
+  timestamp: number
+  /** Estimated encoded size inside a batch. */
+  size: number
+  resolve: (offset: bigint, timestamp: number) => void
+  reject: (err: Error) => void
+}
+
+/** Kafka's v2 batch header. */
+export const BATCH_OVERHEAD = 61
+
+/** An upper bound on a record's encoded size: its bytes plus the varints that frame them. */
+export function estimateRecordSize(key: Buffer | null, value: Buffer | null, headers: readonly RecordHeader[]): number {
+  let n = 21 + (key?.length ?? 0) + (value?.length ?? 0)
+  for (const h of headers) n += 10 + Buffer.byteLength(h.key) + (h.value?.length ?? 0)
+  return n
+}
+
+export class ProducerBatch {
+  readonly topic: string
+  readonly partition: number
+  readonly createdMs: number
+  readonly records: PendingRecord[] = []
+  sizeBytes = BATCH_OVERHEAD
+  /** No more records may join (drained once, or full). */
+  closed = false
+  attempts = 0
+  retryAtMs = 0
+  lastError: Error | null = null
+  // Idempotence stamp; baseSequence -1 until the batch is first drained.
+  producerId = -1n
+  producerEpoch = -1
+  baseSequence = -1
+  /** The encoded batch, kept for retries (restamped in place if the producer id changes). */
+  encoded: Buffer | null = null
+  /** Resolves (never rejects) once every record of the batch has its outcome. */
+  readonly settled: Promise<void>
+  #settle: () => void = () => {}
+  #done = false
+
+  constructor(topic: string, partition: number, nowMs: number) {
+    this.topic = topic
+    this.partition = partition
+    this.createdMs = nowMs
+    this.settled = new Promise<void>((resolve) => (this.#settle = resolve))
+  }
+
+  get count(): number {
+    return this.records.length
+  }
+
+  get done(): boolean {
+    return this.#done
+  }
+
+  /** Adds the record if it fits; an empty batch takes any record, so an oversized one still goes out alone. */
+  tryAppend(r: PendingRecord, batchSize: number): boolean {
+    if (this.closed) return false
+    if (this.records.length > 0 && this.sizeBytes + r.size > batchSize) return false
+    this.records.push(r)
+    this.sizeBytes += r.size
+    return true
+  }
+
+  complete(baseOffset: bigint, logAppendTimeMs: number | null): void {
+    if (this.#done) return
+    this.#done = true
+    for (let i = 0; i < this.records.length; i++) {
+      const r = this.records[i] as PendingRecord
+      r.resolve(baseOffset < 0n ? -1n : baseOffset + BigInt(i), logAppendTimeMs ?? r.timestamp)
+    }
+    this.#settle()
+  }
+
+  fail(err: Error): void {
+    if (this.#done) return
+    this.#done = true
+    for (const r of this.records) r.reject(err)
+    this.#settle()
+  }
+}
+
+export interface DrainLimits {
+  lingerMs: number
+  /** True while a flush or close wants everything sent now. */
+  flushing: boolean
+}
+
+export class PartitionQueue {
+  readonly topic: string
+  readonly partition: number
+  readonly batches: ProducerBatch[] = []
+  /** Batches of this partition currently in flight. */
+  inflight = 0
+
+  constructor(topic: string, partition: number) {
+    this.topic = topic
+    this.partition = partition
+  }
+
+  get head(): ProducerBatch | undefined {
+    return this.batches[0]
+  }
+
+  /** Whether the head batch may be sent at `now`, and if not, when it will be (Infinity = not by time alone). */
+  readiness(nowMs: number, limits: DrainLimits): { ready: boolean; atMs: number } {
+    const b = this.batches[0]
+    if (!b) return { ready: false, atMs: Number.POSITIVE_INFINITY }
+    if (b.attempts > 0) return b.retryAtMs <= nowMs ? { ready: true, atMs: nowMs } : { ready: false, atMs: b.retryAtMs }
+    if (b.closed || this.batches.length > 1 || limits.flushing) return { ready: true, atMs: nowMs }
+    const at = b.createdMs + limits.lingerMs
+    return at <= nowMs ? { ready: true, atMs: nowMs } : { ready: false, atMs: at }
+  }
+}
+
+export class RecordAccumulator {
+  readonly batchSize: number
+  readonly #queues = new Map<string, PartitionQueue>()
+  /** Bytes of records accepted and not yet completed, for `bufferMemory`. */
+  bufferedBytes = 0
+
+  constructor(batchSize: number) {
+    this.batchSize = batchSize
+  }
+
+  queue(topic: string, partition: number): PartitionQueue {
+    const key = `${topic}\u0000${partition}`
+    let q = this.#queues.get(key)
+    if (!q) {
+      q = new PartitionQueue(topic, partition)
+      this.#queues.set(key, q)
+    }
+    return q
+  }
+
+  queues(): IterableIterator<PartitionQueue> {
+    return this.#queues.values()
+  }
+
+  /**
+   * Appends to the partition's open batch. With `abortOnNewBatch`, returns
+   * 'new-batch-needed' instead of opening a batch, so the sticky partitioner
+   * can move on first (KIP-480).
+   */
+  append(topic: string, partition: number, r: PendingRecord, nowMs: number, abortOnNewBatch = false): 'appended' | 'new-batch-needed' {
+    const q = this.queue(topic, partition)
+    const last = q.batches[q.batches.length - 1]
+    if (last?.tryAppend(r, this.batchSize)) {
+      if (last.sizeBytes >= this.batchSize) last.closed = true
+      this.bufferedBytes += r.size
+      return 'appended'
+    }
+    if (last) last.closed = true
+    if (abortOnNewBatch) return 'new-batch-needed'
+    const b = new ProducerBatch(topic, partition, nowMs)
+    b.tryAppend(r, this.batchSize)
+    if (b.sizeBytes >= this.batchSize) b.closed = true
+    q.batches.push(b)
+    this.bufferedBytes += r.size
+    return 'appended'
+  }
+
+  /** Puts a batch back for a retry, ahead of newer batches, in sequence order when it has one. */
+  reenqueue(b: ProducerBatch): void {
+    const q = this.queue(b.topic, b.partition)
+    let i = 0
+    if (b.baseSequence >= 0) {
+      while (i < q.batches.length) {
+        const other = q.batches[i] as ProducerBatch
+        if (other.baseSequence < 0 || other.baseSequence > b.baseSequence) break
+        i++
+      }
+    } else {
+      while (i < q.batches.length && (q.batches[i] as ProducerBatch).attempts > 0) i++
+    }
+    q.batches.splice(i, 0, b)
+  }
+
+  /** Called once per batch when it completes or fails for good. */
+  release(b: ProducerBatch): void {
+    for (const r of b.records) this.bufferedBytes -= r.size
+  }
+
+  /** Removes and returns queued (not in-flight) batches older than `deliveryTimeoutMs`. */
+  expire(nowMs: number, deliveryTimeoutMs: number): ProducerBatch[] {
+    const out: ProducerBatch[] = []
+    for (const q of this.#queues.values()) {
+      while (q.batches.length > 0 && nowMs - (q.batches[0] as ProducerBatch).createdMs >= deliveryTimeoutMs) {
+        out.push(q.batches.shift() as ProducerBatch)
+      }
+    }
+    return out
+  }
+
+  /** Every queued batch, oldest first per partition. */
+  *batches(): Generator<ProducerBatch> {
+    for (const q of this.#queues.values()) yield* q.batches
+  }
+
+  isEmpty(): boolean {
+    for (const q of this.#queues.values()) if (q.batches.length > 0) return false
+    return true
+  }
+}

@@ -1,0 +1,839 @@
+/**
+ * The producer: `send()` partitions a record and adds it to its partition's
+ * open batch; the sender drains ready batches into one Produce request per
+ * leader, and settles each record's promise from its partition's answer.
+ *
+ * Idempotence (default on, as in Kafka 3+): an InitProducerId gives a producer
+ * id; each batch carries it with a per-partition sequence number, so the broker
+ * drops duplicates from retries and refuses gaps. Up to 5 requests may be in
+ * flight per connection; a batch coming back for a retry waits until its
+ * partition has nothing in flight, so it is resent ahead of its successors.
+ *
+ * Errors per partition: retriable codes retry (after a metadata refresh when
+ * the leader may have moved) until `retries` or `deliveryTimeoutMs` runs out;
+ * DUPLICATE_SEQUENCE_NUMBER counts as success; UNKNOWN_PRODUCER_ID on the next
+ * batch in line resets the producer id and retries (the broker wrote nothing);
+ * OUT_OF_ORDER_SEQUENCE_NUMBER on it fails the batch, as the Java client does,
+ * since records the broker had acknowledged may be lost; either code on a
+ * later batch just means an earlier one is being retried. Any batch that fails
+ * for good leaves a sequence gap, so the producer id is reset once nothing is
+ * in flight, and queued batches are renumbered under the new id.
+ */
+import { InitProducerId, Produce } from '../../protocol/apis/index.ts'
+import { ErrorCode, errorInfo, KafkaError } from '../../protocol/errors.ts'
+import { type Codec, encodeBatchAsync } from '../../protocol/records/batch.ts'
+import { CRC_START, Off } from '../../protocol/records/batch-header.ts'
+import { crc32c } from '../../protocol/records/crc32c.ts'
+import { backoffMs, Cluster, type ClusterOptions, type NodeConnection } from '../cluster/cluster.ts'
+import type { TopicMetadata } from '../cluster/metadata.ts'
+import {
+  ClientError,
+  ClosedError,
+  ConfigError,
+  codeInvalidatesMetadata,
+  invalidatesMetadata,
+  isRetriable,
+  ProtocolError,
+  RecordTooLargeError,
+  TimeoutError,
+} from '../errors.ts'
+import { BATCH_OVERHEAD, estimateRecordSize, type PendingRecord, type ProducerBatch, RecordAccumulator } from './accumulator.ts'
+import { DefaultPartitioner, type PartitionChoice } from './partitioner.ts'
+
+export type Acks = 'all' | -1 | 0 | 1
+export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+
+const CODECS: Record<CompressionName, Codec> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 }
+
+export interface ProducerOptions extends Partial<ClusterOptions> {
+  /** Share an existing cluster (connections and metadata) instead of opening one; it is not closed with the producer. */
+  cluster?: Cluster
+  /** `acks` ('all' = -1, the default). */
+  acks?: Acks
+  /** `compression.type` ('none'). */
+  compression?: CompressionName
+  /** `linger.ms` (5): how long a batch waits for more records. */
+  lingerMs?: number
+  /** `batch.size` (16384 bytes, before compression). */
+  batchSize?: number
+  /** `enable.idempotence` (true; turned off silently when acks or retries conflict and it was not asked for). */
+  idempotent?: boolean
+  /** `delivery.timeout.ms` (120000): a record's whole budget from `send()` to its acknowledgement. */
+  deliveryTimeoutMs?: number
+  /** `max.in.flight.requests.per.connection` (5). */
+  maxInFlightRequestsPerConnection?: number
+  /** `max.request.size` (1048576). */
+  maxRequestSize?: number
+  /** `buffer.memory` (33554432): bytes of unsent records before `send()` waits. */
+  bufferMemory?: number
+  /** `max.block.ms` (60000): how long `send()` may wait for metadata or buffer space. */
+  maxBlockMs?: number
+  /** Replaces the default partitioner for records without an explicit partition. */
+  partitioner?: (choice: PartitionChoice) => number
+}
+
+export type HeaderValue = Buffer | string | null
+
+export interface ProducerRecord {
+  topic: string
+  key?: Buffer | string | null
+  value: Buffer | string | null
+  partition?: number
+  headers?: Record<string, HeaderValue> | ReadonlyArray<{ key: string; value: HeaderValue }>
+  /** Create time in ms (default: now). */
+  timestamp?: number | bigint | Date
+}
+
+export interface RecordMetadata {
+  topic: string
+  partition: number
+  /** -1 when unknown (acks=0, or a duplicate the broker no longer has the offset of). */
+  offset: bigint
+  /** The record's create time, or the broker's append time for LogAppendTime topics (ms since the epoch). */
+  timestamp: bigint
+}
+
+/**
+ * One record from `send()` to its outcome: what the accumulator needs, plus
+ * the promise's settlers. A class, so that a burst of sends allocates one
+ * object per record rather than several closures.
+ */
+class Pending implements PendingRecord {
+  /** The partition it was appended to (-1 before). */
+  partition = -1
+  constructor(
+    readonly topic: string,
+    /** The partition the caller asked for, if any. */
+    readonly requested: number | undefined,
+    readonly key: Buffer | null,
+    readonly value: Buffer | null,
+    readonly headers: { key: string; value: Buffer | null }[],
+    readonly timestamp: number,
+    readonly size: number,
+    readonly deadline: number,
+    readonly done: (m: RecordMetadata) => void,
+    readonly failed: (err: Error) => void,
+  ) {}
+
+  resolve(offset: bigint, timestamp: number): void {
+    this.done({ topic: this.topic, partition: this.partition, offset, timestamp: BigInt(timestamp) })
+  }
+
+  reject(err: Error): void {
+    this.failed(err)
+  }
+}
+
+const NO_HEADERS: { key: string; value: Buffer | null }[] = []
+
+interface SequenceState {
+  next: number
+  lastAcked: number
+}
+
+const MAX_SEQUENCE = 0x7fffffff
+const IDEMPOTENT_MAX_IN_FLIGHT = 5
+
+function addSeq(seq: number, n: number): number {
+  return (seq + n) % (MAX_SEQUENCE + 1)
+}
+
+function toBuffer(v: Buffer | string | null | undefined): Buffer | null {
+  if (v === null || v === undefined) return null
+  return typeof v === 'string' ? Buffer.from(v, 'utf8') : v
+}
+
+function toMs(t: number | bigint | Date | undefined): number {
+  if (t === undefined) return Date.now()
+  if (t instanceof Date) return t.getTime()
+  return Number(t)
+}
+
+interface Resolved {
+  acks: -1 | 0 | 1
+  codec: Codec
+  lingerMs: number
+  batchSize: number
+  idempotent: boolean
+  deliveryTimeoutMs: number
+  retries: number
+  maxInFlight: number
+  maxRequestSize: number
+  bufferMemory: number
+  maxBlockMs: number
+  requestTimeoutMs: number
+  retryBackoffMs: number
+  retryBackoffMaxMs: number
+  allowAutoCreateTopics: boolean
+}
+
+function resolveOptions(o: ProducerOptions, cluster: Cluster): Resolved {
+  const acksIn = o.acks ?? 'all'
+  const acks = acksIn === 'all' ? -1 : acksIn
+  if (acks !== -1 && acks !== 0 && acks !== 1) throw new ConfigError(`acks must be 'all', -1, 0 or 1, not ${String(acksIn)}`)
+  const compression = o.compression ?? 'none'
+  if (!(compression in CODECS)) throw new ConfigError(`unknown compression ${compression}`)
+  const retries = o.retries ?? cluster.options.retries
+  const maxInFlight = o.maxInFlightRequestsPerConnection ?? 5
+  let idempotent = o.idempotent ?? true
+  if (idempotent && (acks !== -1 || retries === 0 || maxInFlight > IDEMPOTENT_MAX_IN_FLIGHT)) {
+    if (o.idempotent === true) {
+      throw new ConfigError('idempotence needs acks=all, retries > 0 and maxInFlightRequestsPerConnection <= 5')
+    }
+    idempotent = false
+  }
+  const r: Resolved = {
+    acks,
+    codec: CODECS[compression],
+    lingerMs: o.lingerMs ?? 5,
+    batchSize: o.batchSize ?? 16384,
+    idempotent,
+    deliveryTimeoutMs: o.deliveryTimeoutMs ?? 120_000,
+    retries,
+    maxInFlight,
+    maxRequestSize: o.maxRequestSize ?? 1_048_576,
+    bufferMemory: o.bufferMemory ?? 33_554_432,
+    maxBlockMs: o.maxBlockMs ?? 60_000,
+    requestTimeoutMs: cluster.options.requestTimeoutMs,
+    retryBackoffMs: cluster.options.retryBackoffMs,
+    retryBackoffMaxMs: cluster.options.retryBackoffMaxMs,
+    allowAutoCreateTopics: cluster.options.allowAutoCreateTopics,
+  }
+  for (const k of ['lingerMs', 'batchSize', 'deliveryTimeoutMs', 'maxInFlight', 'maxRequestSize', 'bufferMemory', 'maxBlockMs'] as const) {
+    if (!Number.isFinite(r[k]) || r[k] < 0) throw new ConfigError(`${k} must be a non-negative number`)
+  }
+  if (r.maxInFlight < 1) throw new ConfigError('maxInFlightRequestsPerConnection must be at least 1')
+  if (r.deliveryTimeoutMs < r.lingerMs + r.requestTimeoutMs) {
+    throw new ConfigError(
+      `deliveryTimeoutMs (${r.deliveryTimeoutMs}) must be at least lingerMs + requestTimeoutMs (${r.lingerMs + r.requestTimeoutMs})`,
+    )
+  }
+  return r
+}
+
+export class Producer {
+  readonly cluster: Cluster
+  readonly #owns: boolean
+  readonly #o: Resolved
+  readonly #acc: RecordAccumulator
+  readonly #partitioner: DefaultPartitioner
+  readonly #custom: ((c: PartitionChoice) => number) | undefined
+
+  // Records waiting for metadata or buffer space, in send order; while any wait, later records queue behind them.
+  #waiting: Pending[] = []
+  #waitingHead = 0
+  #unblocking = false
+  #spaceWaiters: Array<() => void> = []
+  #idleWaiters: Array<() => void> = []
+
+  #inflight = new Set<ProducerBatch>()
+  #nodes = new Map<number, { inflight: number; chain: Promise<void> }>()
+  #connecting = new Set<number>()
+  #nodeBackoffUntil = new Map<number, number>()
+  #metadataWanted = new Set<string>()
+  #metadataRefreshing = false
+  #lastMetadataRefreshMs = 0
+
+  #producerId = -1n
+  #producerEpoch = -1
+  #pidState: 'none' | 'initializing' | 'ready' | 'reset-pending' = 'none'
+  #sequences = new Map<string, SequenceState>()
+
+  #flushing = 0
+  #closing = false
+  #stopped = false
+  #scheduled = false
+  #timer: NodeJS.Timeout | null = null
+  #timerAt = Number.POSITIVE_INFINITY
+  #available = new WeakMap<TopicMetadata, number[]>()
+
+  constructor(options: ProducerOptions) {
+    if (options.cluster) {
+      this.cluster = options.cluster
+      this.#owns = false
+    } else {
+      if (options.bootstrapServers === undefined) throw new ConfigError('bootstrapServers (or cluster) is required')
+      this.cluster = new Cluster(options as ClusterOptions)
+      this.#owns = true
+    }
+    this.#o = resolveOptions(options, this.cluster)
+    this.#acc = new RecordAccumulator(this.#o.batchSize)
+    this.#partitioner = new DefaultPartitioner()
+    this.#custom = options.partitioner
+  }
+
+  /** Whether batches carry a producer id and sequence numbers. */
+  get idempotent(): boolean {
+    return this.#o.idempotent
+  }
+
+  /** Sends one record; resolves when its batch is acknowledged (or written, with acks=0). */
+  send(record: ProducerRecord): Promise<RecordMetadata> {
+    if (this.#closing) return Promise.reject(new ClosedError('producer'))
+    return new Promise<RecordMetadata>((resolve, reject) => {
+      let r: Pending
+      try {
+        r = this.#prepare(record, resolve, reject)
+      } catch (err) {
+        reject(err)
+        return
+      }
+      if (this.#waitingHead === this.#waiting.length && this.#acc.bufferedBytes + r.size <= this.#o.bufferMemory) {
+        const meta = this.#cachedTopic(r.topic)
+        if (meta) {
+          this.#append(r, meta)
+          return
+        }
+      }
+      this.#waiting.push(r)
+      if (!this.#unblocking) void this.#unblock()
+    })
+  }
+
+  /** Sends records in order; resolves with their metadata in the same order, or rejects with the first failure. */
+  sendBatch(records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
+    return Promise.all(records.map((r) => this.send(r)))
+  }
+
+  /** Sends everything accepted so far without waiting for `lingerMs`, and waits until each record has its outcome. */
+  async flush(): Promise<void> {
+    this.#flushing++
+    this.#schedule()
+    try {
+      await this.#waitUnblocked()
+      const pending = [...this.#acc.batches(), ...this.#inflight]
+      await Promise.all(pending.map((b) => b.settled))
+    } finally {
+      this.#flushing--
+    }
+  }
+
+  /**
+   * Flushes, then closes. With `timeoutMs`, records still pending after it fail
+   * with ClosedError. The cluster is closed too unless it was passed in.
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.#stopped) return
+    this.#closing = true
+    const timeoutMs = options.timeoutMs ?? Number.POSITIVE_INFINITY
+    let timer: NodeJS.Timeout | undefined
+    const flushed = this.flush()
+    if (Number.isFinite(timeoutMs)) {
+      await Promise.race([flushed, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))])
+      clearTimeout(timer)
+    } else {
+      await flushed
+    }
+    this.#stopped = true
+    if (this.#timer) clearTimeout(this.#timer)
+    const closed = new ClosedError('producer')
+    for (const w of this.#waiting.splice(this.#waitingHead)) w.reject(closed)
+    this.#waiting = []
+    this.#waitingHead = 0
+    for (const b of [...this.#acc.batches(), ...this.#inflight]) this.#finish(b, closed)
+    if (this.#owns) await this.cluster.close()
+  }
+
+  // ---- accepting records ------------------------------------------------------
+
+  #prepare(r: ProducerRecord, done: (m: RecordMetadata) => void, failed: (err: Error) => void): Pending {
+    if (typeof r.topic !== 'string' || r.topic === '') throw new ConfigError('record.topic must be a non-empty string')
+    if (r.partition !== undefined && (!Number.isInteger(r.partition) || r.partition < 0)) {
+      throw new ConfigError(`record.partition must be a non-negative integer, not ${r.partition}`)
+    }
+    const key = toBuffer(r.key)
+    const value = toBuffer(r.value)
+    let headers = NO_HEADERS
+    if (r.headers) {
+      headers = []
+      const list = Array.isArray(r.headers)
+        ? (r.headers as ReadonlyArray<{ key: string; value: HeaderValue }>)
+        : Object.entries(r.headers as Record<string, HeaderValue>).map(([k, v]) => ({ key: k, value: v }))
+      for (const h of list) headers.push({ key: h.key, value: toBuffer(h.value) })
+    }
+    const size = estimateRecordSize(key, value, headers)
+    if (size + BATCH_OVERHEAD > this.#o.maxRequestSize) throw new RecordTooLargeError(size + BATCH_OVERHEAD, this.#o.maxRequestSize)
+    const now = Date.now()
+    const timestamp = r.timestamp === undefined ? now : toMs(r.timestamp)
+    return new Pending(r.topic, r.partition, key, value, headers, timestamp, size, now + this.#o.maxBlockMs, done, failed)
+  }
+
+  /** Metadata of a topic from the cache when it can be used as is, else undefined. */
+  #cachedTopic(topic: string): TopicMetadata | undefined {
+    const meta = this.cluster.metadata.topic(topic)
+    if (!meta || meta.errorCode !== ErrorCode.NONE || meta.partitions.length === 0) return undefined
+    return Date.now() - this.cluster.metadata.updatedAtMs < this.cluster.options.metadataMaxAgeMs ? meta : undefined
+  }
+
+  async #unblock(): Promise<void> {
+    this.#unblocking = true
+    try {
+      // A head index rather than shift(): the queue can hold every record of a large synchronous burst.
+      while (this.#waitingHead < this.#waiting.length) {
+        const w = this.#waiting[this.#waitingHead] as Pending
+        try {
+          const meta =
+            this.#cachedTopic(w.topic) ??
+            (await this.cluster.topic(w.topic, {
+              timeoutMs: Math.max(0, w.deadline - Date.now()),
+              autoCreate: this.#o.allowAutoCreateTopics,
+            }))
+          if (this.#acc.bufferedBytes + w.size > this.#o.bufferMemory) await this.#waitForSpace(w)
+          if (this.#stopped) throw new ClosedError('producer')
+          this.#append(w, meta)
+        } catch (err) {
+          w.reject(err as Error)
+        }
+        this.#waiting[this.#waitingHead++] = undefined as unknown as Pending
+        if (this.#waitingHead >= 1024 && this.#waitingHead * 2 >= this.#waiting.length) {
+          this.#waiting = this.#waiting.slice(this.#waitingHead)
+          this.#waitingHead = 0
+        }
+      }
+      this.#waiting = []
+      this.#waitingHead = 0
+    } finally {
+      this.#unblocking = false
+      for (const f of this.#idleWaiters.splice(0)) f()
+    }
+  }
+
+  async #waitForSpace(w: Pending): Promise<void> {
+    while (this.#acc.bufferedBytes > 0 && this.#acc.bufferedBytes + w.size > this.#o.bufferMemory) {
+      const left = w.deadline - Date.now()
+      if (left <= 0) throw new TimeoutError(`no buffer space for a record within maxBlockMs (${this.#o.maxBlockMs} ms)`)
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left)
+        this.#spaceWaiters.push(() => {
+          clearTimeout(t)
+          resolve()
+        })
+      })
+    }
+  }
+
+  #waitUnblocked(): Promise<void> {
+    if (this.#waitingHead === this.#waiting.length) return Promise.resolve()
+    return new Promise((resolve) => this.#idleWaiters.push(resolve))
+  }
+
+  #availablePartitions(meta: TopicMetadata): number[] {
+    let a = this.#available.get(meta)
+    if (!a) {
+      a = meta.partitions.filter((p) => p.leader >= 0).map((p) => p.partition)
+      this.#available.set(meta, a)
+    }
+    return a
+  }
+
+  #append(r: Pending, meta: TopicMetadata): void {
+    const topic = r.topic
+    const n = meta.partitions.length
+    const now = Date.now()
+    let partition = r.requested
+    if (partition !== undefined) {
+      if (partition >= n) {
+        r.reject(
+          new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${topic} has ${n} partitions; partition ${partition} does not exist`),
+        )
+        return
+      }
+    } else {
+      const choice: PartitionChoice = { topic, key: r.key, numPartitions: n, available: this.#availablePartitions(meta) }
+      if (this.#custom) {
+        partition = this.#custom(choice)
+        if (!Number.isInteger(partition) || partition < 0 || partition >= n) {
+          r.reject(new ConfigError(`the partitioner chose partition ${partition} of ${topic}, which has ${n}`))
+          return
+        }
+      } else {
+        partition = this.#partitioner.partition(choice)
+        if (r.key === null) {
+          r.partition = partition
+          if (this.#acc.append(topic, partition, r, now, true) === 'appended') {
+            this.#schedule()
+            return
+          }
+          partition = this.#partitioner.onNewBatch(choice, partition)
+        }
+      }
+    }
+    r.partition = partition
+    this.#acc.append(topic, partition, r, now)
+    this.#schedule()
+  }
+
+  // ---- the sender -------------------------------------------------------------
+
+  #schedule(): void {
+    if (this.#scheduled || this.#stopped) return
+    this.#scheduled = true
+    queueMicrotask(() => {
+      this.#scheduled = false
+      this.#run()
+    })
+  }
+
+  #arm(atMs: number): void {
+    if (!Number.isFinite(atMs) || this.#stopped) return
+    if (this.#timer && this.#timerAt <= atMs) return
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timerAt = atMs
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = null
+        this.#timerAt = Number.POSITIVE_INFINITY
+        this.#run()
+      },
+      Math.max(0, atMs - Date.now()),
+    )
+  }
+
+  #run(): void {
+    if (this.#stopped) return
+    const now = Date.now()
+    let nextWake = Number.POSITIVE_INFINITY
+    const o = this.#o
+
+    for (const b of this.#acc.expire(now, o.deliveryTimeoutMs)) {
+      const cause = b.lastError ? `: ${b.lastError.message}` : ''
+      this.#failForGood(
+        b,
+        new TimeoutError(
+          `expiring ${b.count} record(s) for ${b.topic}-${b.partition}: ${now - b.createdMs} ms has passed since batch creation${cause}`,
+          { cause: b.lastError },
+        ),
+      )
+    }
+    for (const q of this.#acc.queues()) if (q.head) nextWake = Math.min(nextWake, q.head.createdMs + o.deliveryTimeoutMs)
+
+    if (o.idempotent && this.#pidState !== 'ready') {
+      if (this.#pidState === 'none' && !this.#acc.isEmpty()) this.#initProducerId()
+      if (this.#pidState === 'reset-pending' && this.#inflight.size === 0) this.#initProducerId()
+      this.#arm(nextWake)
+      return
+    }
+
+    const flushing = this.#flushing > 0 || this.#closing
+    const requests = new Map<number, { nc: NodeConnection; batches: ProducerBatch[]; bytes: number }>()
+    for (const q of this.#acc.queues()) {
+      const head = q.head
+      if (!head) continue
+      const r = q.readiness(now, { lingerMs: o.lingerMs, flushing })
+      if (!r.ready) {
+        nextWake = Math.min(nextWake, r.atMs)
+        continue
+      }
+      // A retried batch goes out only once its partition is quiet, so it cannot be overtaken.
+      if (head.attempts > 0 && q.inflight > 0) continue
+      if (o.idempotent && q.inflight >= IDEMPOTENT_MAX_IN_FLIGHT) continue
+      const leader = this.cluster.metadata.leaderFor(q.topic, q.partition)
+      if (leader === undefined || !this.cluster.metadata.brokers.has(leader)) {
+        this.#wantMetadata(q.topic)
+        nextWake = Math.min(nextWake, now + o.retryBackoffMs)
+        continue
+      }
+      let req = requests.get(leader)
+      if (!req) {
+        const nc = this.cluster.readyConnection(leader)
+        if (!nc) {
+          const until = this.#nodeBackoffUntil.get(leader) ?? 0
+          if (until > now) nextWake = Math.min(nextWake, until)
+          else this.#connect(leader, q.topic)
+          continue
+        }
+        if (this.#node(leader).inflight >= o.maxInFlight) continue
+        req = { nc, batches: [], bytes: 0 }
+        requests.set(leader, req)
+      }
+      if (req.batches.length > 0 && req.bytes + head.sizeBytes > o.maxRequestSize) continue
+      q.batches.shift()
+      head.closed = true
+      if (o.idempotent && head.baseSequence < 0) {
+        const st = this.#sequence(q.topic, q.partition)
+        head.producerId = this.#producerId
+        head.producerEpoch = this.#producerEpoch
+        head.baseSequence = st.next
+        st.next = addSeq(st.next, head.count)
+      }
+      q.inflight++
+      this.#inflight.add(head)
+      req.batches.push(head)
+      req.bytes += head.sizeBytes
+    }
+    for (const [leader, req] of requests) this.#sendProduce(leader, req.nc, req.batches)
+    // A partition may hold more ready batches than one request takes.
+    if (requests.size > 0) this.#schedule()
+    this.#arm(nextWake)
+  }
+
+  #node(id: number): { inflight: number; chain: Promise<void> } {
+    let n = this.#nodes.get(id)
+    if (!n) {
+      n = { inflight: 0, chain: Promise.resolve() }
+      this.#nodes.set(id, n)
+    }
+    return n
+  }
+
+  #sequence(topic: string, partition: number): SequenceState {
+    const key = `${topic}\u0000${partition}`
+    let s = this.#sequences.get(key)
+    if (!s) {
+      s = { next: 0, lastAcked: -1 }
+      this.#sequences.set(key, s)
+    }
+    return s
+  }
+
+  #connect(leader: number, topic: string): void {
+    if (this.#connecting.has(leader)) return
+    this.#connecting.add(leader)
+    this.cluster.connection(leader).then(
+      () => {
+        this.#connecting.delete(leader)
+        this.#schedule()
+      },
+      () => {
+        this.#connecting.delete(leader)
+        this.#nodeBackoffUntil.set(leader, Date.now() + this.#o.retryBackoffMs)
+        this.#wantMetadata(topic)
+        this.#schedule()
+      },
+    )
+  }
+
+  #wantMetadata(topic: string): void {
+    this.#metadataWanted.add(topic)
+    if (this.#metadataRefreshing) return
+    const wait = Math.max(0, this.#lastMetadataRefreshMs + this.#o.retryBackoffMs - Date.now())
+    this.#metadataRefreshing = true
+    setTimeout(() => {
+      const topics = [...this.#metadataWanted]
+      this.#metadataWanted.clear()
+      this.#lastMetadataRefreshMs = Date.now()
+      this.cluster
+        .refreshMetadata(topics, this.#o.allowAutoCreateTopics)
+        .catch(() => {})
+        .finally(() => {
+          this.#metadataRefreshing = false
+          this.#schedule()
+        })
+    }, wait)
+  }
+
+  #sendProduce(leader: number, nc: NodeConnection, batches: ProducerBatch[]): void {
+    const node = this.#node(leader)
+    node.inflight++
+    const o = this.#o
+    // Encoding is async (compression off the event loop); chaining per node keeps requests in drain order on the wire.
+    node.chain = node.chain.then(async () => {
+      let version: number
+      try {
+        version = nc.versions.pick(Produce, { min: o.codec === 4 ? 7 : 3 })
+        await Promise.all(batches.map((b) => this.#encode(b)))
+      } catch (err) {
+        this.#requestFailed(leader, batches, err as Error)
+        return
+      }
+      const byTopic = new Map<string, { index: number; records: Buffer }[]>()
+      for (const b of batches) {
+        let list = byTopic.get(b.topic)
+        if (!list) byTopic.set(b.topic, (list = []))
+        list.push({ index: b.partition, records: b.encoded as Buffer })
+      }
+      const body = {
+        transactionalId: null,
+        acks: o.acks,
+        timeoutMs: o.requestTimeoutMs,
+        topicData: [...byTopic].map(([name, partitionData]) => ({ name, partitionData })),
+      }
+      if (o.acks === 0) {
+        nc.conn.request(Produce, version, body, { expectResponse: false }).then(
+          () => {
+            node.inflight--
+            for (const b of batches) this.#succeed(b, -1n, null)
+            this.#schedule()
+          },
+          (err: Error) => this.#requestFailed(leader, batches, err),
+        )
+        return
+      }
+      nc.conn.request(Produce, version, body).then(
+        (res) => {
+          node.inflight--
+          const results = new Map<string, (typeof res.responses)[number]['partitionResponses'][number]>()
+          for (const t of res.responses) for (const p of t.partitionResponses) results.set(`${t.name}\u0000${p.index}`, p)
+          for (const b of batches) {
+            const p = results.get(`${b.topic}\u0000${b.partition}`)
+            if (!p) this.#partitionFailed(b, new ProtocolError(`the Produce response has no result for ${b.topic}-${b.partition}`))
+            else this.#partitionResult(b, p.errorCode, p.baseOffset, p.logAppendTimeMs, p.errorMessage)
+          }
+          this.#schedule()
+        },
+        (err: Error) => this.#requestFailed(leader, batches, err),
+      )
+    })
+  }
+
+  async #encode(b: ProducerBatch): Promise<void> {
+    if (b.encoded === null) {
+      b.encoded = await encodeBatchAsync({
+        records: b.records,
+        compression: this.#o.codec,
+        producerId: b.producerId,
+        producerEpoch: b.producerEpoch,
+        baseSequence: b.baseSequence,
+      })
+      return
+    }
+    const buf = b.encoded
+    if (
+      buf.readBigInt64BE(Off.producerId) !== b.producerId ||
+      buf.readInt16BE(Off.producerEpoch) !== b.producerEpoch ||
+      buf.readInt32BE(Off.baseSequence) !== b.baseSequence
+    ) {
+      // The header fields sit inside the CRC, so a renumbered batch needs a new CRC, but not a new encoding.
+      buf.writeBigInt64BE(b.producerId, Off.producerId)
+      buf.writeInt16BE(b.producerEpoch, Off.producerEpoch)
+      buf.writeInt32BE(b.baseSequence, Off.baseSequence)
+      buf.writeUInt32BE(crc32c(buf.subarray(CRC_START)), Off.crc)
+    }
+  }
+
+  #requestFailed(leader: number, batches: ProducerBatch[], err: Error): void {
+    this.#node(leader).inflight--
+    if (invalidatesMetadata(err)) this.cluster.invalidate()
+    for (const b of batches) this.#partitionFailed(b, err)
+    this.#schedule()
+  }
+
+  #partitionResult(b: ProducerBatch, code: number, baseOffset: bigint, logAppendTimeMs: bigint, message: string | null): void {
+    if (code === ErrorCode.NONE || code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
+      this.#succeed(b, baseOffset, logAppendTimeMs >= 0n ? Number(logAppendTimeMs) : null)
+      return
+    }
+    const info = errorInfo(code)
+    const err = new KafkaError(code, `${b.topic}-${b.partition}: ${info.name}${message ? `: ${message}` : ''}`)
+    if (this.#o.idempotent && (code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || code === ErrorCode.UNKNOWN_PRODUCER_ID)) {
+      const st = this.#sequence(b.topic, b.partition)
+      const stale = b.producerId !== this.#producerId
+      const nextInLine = !stale && addSeq(st.lastAcked, 1) === b.baseSequence
+      this.#untrack(b)
+      if (!nextInLine) {
+        // An earlier batch failed or is being retried (or the id was already reset): this one just follows it.
+        this.#retry(b, err, true)
+      } else if (code === ErrorCode.UNKNOWN_PRODUCER_ID) {
+        this.#requestReset()
+        this.#retry(b, err, true)
+      } else {
+        this.#failForGood(b, err)
+      }
+      return
+    }
+    this.#partitionFailed(b, err)
+  }
+
+  #partitionFailed(b: ProducerBatch, err: Error): void {
+    this.#untrack(b)
+    if (isRetriable(err) && this.#o.acks !== 0) {
+      if (err instanceof KafkaError && codeInvalidatesMetadata(err.code)) {
+        this.cluster.invalidate(err.code)
+        this.#wantMetadata(b.topic)
+      }
+      this.#retry(b, err, false)
+    } else {
+      this.#failForGood(b, err)
+    }
+  }
+
+  #untrack(b: ProducerBatch): void {
+    if (!this.#inflight.delete(b)) return
+    this.#acc.queue(b.topic, b.partition).inflight--
+  }
+
+  #retry(b: ProducerBatch, err: Error, free: boolean): void {
+    b.lastError = err
+    const now = Date.now()
+    // Sequence-ordering retries (`free`) do not count against `retries`: they are not the batch's own failure.
+    if (now - b.createdMs >= this.#o.deliveryTimeoutMs || (!free && b.attempts >= this.#o.retries) || this.#stopped) {
+      this.#failForGood(b, err)
+      return
+    }
+    b.attempts++
+    b.retryAtMs = now + backoffMs(b.attempts, this.#o.retryBackoffMs, this.#o.retryBackoffMaxMs)
+    this.#acc.reenqueue(b)
+    this.#schedule()
+  }
+
+  #succeed(b: ProducerBatch, baseOffset: bigint, logAppendTimeMs: number | null): void {
+    this.#untrack(b)
+    if (this.#o.idempotent && b.producerId === this.#producerId && b.baseSequence >= 0) {
+      this.#sequence(b.topic, b.partition).lastAcked = addSeq(b.baseSequence, b.count - 1)
+    }
+    this.#acc.release(b)
+    b.complete(baseOffset, logAppendTimeMs)
+    this.#spaceFreed()
+  }
+
+  /** Fails a batch for good; a sequenced one leaves a gap, so the producer id must be renewed. */
+  #failForGood(b: ProducerBatch, err: Error): void {
+    this.#untrack(b)
+    if (this.#o.idempotent && b.baseSequence >= 0 && b.producerId === this.#producerId) this.#requestReset()
+    this.#finish(b, err)
+  }
+
+  #finish(b: ProducerBatch, err: Error): void {
+    if (b.done) return
+    this.#acc.release(b)
+    b.fail(err)
+    this.#spaceFreed()
+  }
+
+  #spaceFreed(): void {
+    for (const f of this.#spaceWaiters.splice(0)) f()
+  }
+
+  // ---- producer id -------------------------------------------------------------
+
+  #requestReset(): void {
+    if (this.#pidState === 'ready') this.#pidState = 'reset-pending'
+  }
+
+  #initProducerId(): void {
+    this.#pidState = 'initializing'
+    this.cluster
+      .send(
+        'any',
+        InitProducerId,
+        { transactionalId: null, transactionTimeoutMs: 2147483647, producerId: -1n, producerEpoch: -1 },
+        { errorCode: (r) => r.errorCode, deadlineMs: this.#o.maxBlockMs },
+      )
+      .then((res) => {
+        if (res.errorCode !== ErrorCode.NONE) throw new KafkaError(res.errorCode, `InitProducerId failed: ${errorInfo(res.errorCode).name}`)
+        this.#producerId = res.producerId
+        this.#producerEpoch = res.producerEpoch
+        this.#sequences.clear()
+        // Batches waiting for a retry keep their order under the new id: renumber them from 0.
+        for (const q of this.#acc.queues()) {
+          for (const b of q.batches) {
+            if (b.baseSequence < 0) continue
+            const st = this.#sequence(q.topic, q.partition)
+            b.producerId = this.#producerId
+            b.producerEpoch = this.#producerEpoch
+            b.baseSequence = st.next
+            st.next = addSeq(st.next, b.count)
+          }
+        }
+        this.#pidState = 'ready'
+        this.#schedule()
+      })
+      .catch((err: unknown) => {
+        this.#pidState = 'none'
+        const e = err instanceof Error ? err : new ClientError(String(err), false)
+        // Without a producer id nothing can be sent: fail what is queued rather than let it wait out deliveryTimeoutMs.
+        for (const q of this.#acc.queues()) for (const b of q.batches.splice(0)) this.#finish(b, e)
+        if (!this.#stopped) this.#arm(Date.now() + this.#o.retryBackoffMs)
+      })
+  }
+}
