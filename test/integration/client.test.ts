@@ -256,3 +256,25 @@ test('records({ exitAtEnd }) stops at the end of every partition, like kcat -e',
   await c.close()
   assert.equal(n, 50)
 })
+
+test('producing to an invalid topic name fails at once with INVALID_TOPIC_EXCEPTION', async () => {
+  const p = new Producer({ bootstrapServers: broker.bootstrap })
+  const t0 = Date.now()
+  await assert.rejects(p.send({ topic: 'bad name!', value: 'x' }), (e: unknown) => e instanceof KafkaError && e.code === 17)
+  assert.ok(Date.now() - t0 < 5000)
+  await p.close()
+})
+
+test('a consumer reading a topic that gets deleted reports UNKNOWN_TOPIC_OR_PARTITION', async () => {
+  throwIfErrors(await admin.createTopics([{ name: 'doomed', partitions: 1 }]))
+  const p = new Producer({ bootstrapServers: broker.bootstrap })
+  await p.send({ topic: 'doomed', value: 'a' })
+  await p.close()
+  const c = new SimpleConsumer({ bootstrapServers: broker.bootstrap, autoOffsetReset: 'earliest' })
+  c.assign([{ topic: 'doomed', partition: 0 }])
+  const it = c.records()
+  assert.equal((await it.next()).value?.offset, 0n)
+  throwIfErrors(await admin.deleteTopics(['doomed']))
+  await assert.rejects(it.next(), (e: unknown) => e instanceof KafkaError && e.code === 3)
+  await c.close()
+})

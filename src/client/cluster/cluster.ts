@@ -333,6 +333,8 @@ export class Cluster {
         for (const name of missing) {
           const t = res.topic(name)
           if (!t) {
+            const code = res.topicErrors.get(name)
+            if (code === ErrorCode.INVALID_TOPIC_EXCEPTION) throw new KafkaError(code, `topic ${name}: ${errorInfo(code).name}`)
             if (!autoCreate) throw new UnknownTopicError(name, `topic ${name} does not exist`)
           } else if (t.errorCode !== ErrorCode.NONE && !errorInfo(t.errorCode).retriable) {
             throw new KafkaError(t.errorCode, `topic ${name}: ${errorInfo(t.errorCode).name}`)
@@ -381,15 +383,7 @@ export class Cluster {
 
   /** Marks metadata stale after an error that suggests leadership moved; the next use refreshes it. */
   invalidate(code?: number): void {
-    if (code === undefined || codeInvalidatesMetadata(code)) {
-      this.#metadata = new ClusterMetadata(
-        this.#metadata.clusterId,
-        this.#metadata.controllerId,
-        this.#metadata.brokers,
-        this.#metadata.topics,
-        0,
-      )
-    }
+    if (code === undefined || codeInvalidatesMetadata(code)) this.#metadata = this.#metadata.stale()
   }
 
   // ---- lifecycle ------------------------------------------------------------

@@ -43,10 +43,17 @@ export class ClusterMetadata {
     readonly brokers: ReadonlyMap<number, BrokerNode>,
     readonly topics: ReadonlyMap<string, TopicMetadata>,
     readonly updatedAtMs: number,
+    /** Error codes of the topics the latest response refused outright (unknown, invalid name), which are not in `topics`. */
+    readonly topicErrors: ReadonlyMap<string, number> = new Map(),
   ) {}
 
   static empty(): ClusterMetadata {
     return new ClusterMetadata(null, -1, new Map(), new Map(), 0)
+  }
+
+  /** The same snapshot, marked as needing a refresh. */
+  stale(): ClusterMetadata {
+    return new ClusterMetadata(this.clusterId, this.controllerId, this.brokers, this.topics, 0, this.topicErrors)
   }
 
   topic(name: string): TopicMetadata | undefined {
@@ -72,10 +79,12 @@ export class ClusterMetadata {
     const brokers = new Map<number, BrokerNode>()
     for (const b of res.brokers) brokers.set(b.nodeId, { nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })
     const topics = allTopics ? new Map<string, TopicMetadata>() : new Map(this.topics)
+    const topicErrors = new Map<string, number>()
     for (const t of res.topics) {
       if (t.name === null) continue
       if (t.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION || t.errorCode === ErrorCode.INVALID_TOPIC_EXCEPTION) {
         topics.delete(t.name)
+        topicErrors.set(t.name, t.errorCode)
         continue
       }
       const partitions: PartitionMetadata[] = []
@@ -100,6 +109,6 @@ export class ClusterMetadata {
         errorCode: t.errorCode,
       })
     }
-    return new ClusterMetadata(res.clusterId ?? this.clusterId, res.controllerId, brokers, topics, nowMs)
+    return new ClusterMetadata(res.clusterId ?? this.clusterId, res.controllerId, brokers, topics, nowMs, topicErrors)
   }
 }

@@ -18,9 +18,9 @@
  */
 import { promisify } from 'node:util'
 import zlib from 'node:zlib'
-import lz4 from 'lz4-napi'
 import { CorruptCompressedError, UnsupportedCodecError } from './compression-errors.ts'
 import { checkLz4Frames } from './lz4-frame.ts'
+import { lz4 } from './native.ts'
 import { snappyDecompress, snappyDecompressSync, xerialCompress, xerialCompressSync } from './snappy-xerial.ts'
 import { zstdCompress, zstdCompressSync, zstdDecompress, zstdDecompressSync } from './zstd.ts'
 
@@ -61,7 +61,7 @@ export function compressSync(codec: Codec, data: Buffer): Buffer {
     case 2:
       return xerialCompressSync(data)
     case 3:
-      return lz4.compressFrameSync(data)
+      return lz4().compressFrameSync(data)
     case 4:
       return zstdCompressSync(data)
     default:
@@ -78,7 +78,7 @@ export async function compress(codec: Codec, data: Buffer): Promise<Buffer> {
     case 2:
       return xerialCompress(data)
     case 3:
-      return lz4.compressFrame(data)
+      return lz4().compressFrame(data)
     case 4:
       return zstdCompress(data)
     default:
@@ -98,7 +98,7 @@ export function decompressSync(codec: number, data: Buffer, maxOutput = DEFAULT_
         return snappyDecompressSync(data, maxOutput)
       case 3:
         checkLz4Frames(data)
-        return lz4Capped(lz4.decompressFrameSync(data), maxOutput)
+        return lz4Capped(lz4().decompressFrameSync(data), maxOutput)
       case 4:
         return zstdDecompressSync(data, maxOutput)
     }
@@ -119,7 +119,7 @@ export async function decompress(codec: number, data: Buffer, maxOutput = DEFAUL
         return await snappyDecompress(data, maxOutput)
       case 3:
         checkLz4Frames(data)
-        return lz4Capped(await lz4.decompressFrame(data), maxOutput)
+        return lz4Capped(await lz4().decompressFrame(data), maxOutput)
       case 4:
         return await zstdDecompress(data, maxOutput)
     }

@@ -10,8 +10,9 @@
  * checks for the magic. So we encode xerial (what the reference client writes)
  * and decode either.
  */
-import snappy from 'snappy'
+
 import { CorruptCompressedError } from './compression-errors.ts'
+import { snappy } from './native.ts'
 
 const MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00])
 /** First 4 magic bytes read as an int32: a chunk length equal to this starts a concatenated stream. */
@@ -58,12 +59,12 @@ function frame(compressed: Buffer[]): Buffer {
 }
 
 export function xerialCompressSync(data: Buffer): Buffer {
-  return frame(blocks(data).map((b) => snappy.compressSync(b)))
+  return frame(blocks(data).map((b) => snappy().compressSync(b)))
 }
 
 /** Blocks are compressed in parallel on libuv's pool. */
 export async function xerialCompress(data: Buffer): Promise<Buffer> {
-  return frame(await Promise.all(blocks(data).map((b) => snappy.compress(b))))
+  return frame(await Promise.all(blocks(data).map((b) => snappy().compress(b))))
 }
 
 /** Reads raw snappy's preamble (uncompressed length, unsigned varint) so output can be capped before allocating. */
@@ -107,7 +108,7 @@ function chunks(data: Buffer, maxOutput: number): Buffer[] {
 
 function uncompressBlockSync(block: Buffer): Buffer {
   try {
-    return snappy.uncompressSync(block, { asBuffer: true }) as Buffer
+    return snappy().uncompressSync(block, { asBuffer: true }) as Buffer
   } catch (err) {
     throw new CorruptCompressedError(CODEC, errMessage(err), err)
   }
@@ -115,7 +116,7 @@ function uncompressBlockSync(block: Buffer): Buffer {
 
 async function uncompressBlock(block: Buffer): Promise<Buffer> {
   try {
-    return (await snappy.uncompress(block, { asBuffer: true })) as Buffer
+    return (await snappy().uncompress(block, { asBuffer: true })) as Buffer
   } catch (err) {
     throw new CorruptCompressedError(CODEC, errMessage(err), err)
   }

@@ -1,5 +1,5 @@
 /**
- * zstd over `zstd-napi`'s low-level binding.
+ * zstd over `zstd-napi`'s low-level zstdBinding().
  *
  * zstd-napi has no async API, and its one-shot `decompress` neither caps its
  * output (it trusts the frame's declared content size) nor notices a truncated
@@ -10,15 +10,16 @@
  * not by the whole batch.
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
-import binding from 'zstd-napi/binding.js'
+import type * as zstdNapiBinding from 'zstd-napi/binding.js'
 import { CorruptCompressedError } from './compression-errors.ts'
+import { zstdBinding } from './native.ts'
 
 const CODEC = 4
 /** Kafka's default zstd level (compression.zstd.level). */
 const LEVEL = 3
 const STEP = 256 * 1024
 
-type Ctx = InstanceType<typeof binding.DCtx>
+type Ctx = InstanceType<typeof zstdNapiBinding.DCtx>
 
 function corrupt(err: unknown): CorruptCompressedError {
   if (err instanceof CorruptCompressedError) return err
@@ -29,12 +30,12 @@ function tooLarge(maxOutput: number): CorruptCompressedError {
   return new CorruptCompressedError(CODEC, `zstd output exceeds the ${maxOutput}-byte limit`)
 }
 
-let sharedC: InstanceType<typeof binding.CCtx> | null = null
+let sharedC: InstanceType<typeof zstdNapiBinding.CCtx> | null = null
 let sharedD: Ctx | null = null
 
 export function zstdCompressSync(data: Buffer): Buffer {
-  sharedC ??= new binding.CCtx()
-  const out = Buffer.allocUnsafe(binding.compressBound(data.length))
+  sharedC ??= new (zstdBinding().CCtx)()
+  const out = Buffer.allocUnsafe(zstdBinding().compressBound(data.length))
   // ZSTD_compress writes the content size into the frame header, which lets readers size their output exactly.
   const n = sharedC.compress(out, data, LEVEL)
   return out.subarray(0, n)
@@ -42,16 +43,16 @@ export function zstdCompressSync(data: Buffer): Buffer {
 
 export async function zstdCompress(data: Buffer): Promise<Buffer> {
   if (data.length <= STEP) return zstdCompressSync(data)
-  const cctx = new binding.CCtx()
-  cctx.setParameter(binding.CParameter.compressionLevel, LEVEL)
+  const cctx = new (zstdBinding().CCtx)()
+  cctx.setParameter(zstdBinding().CParameter.compressionLevel, LEVEL)
   cctx.setPledgedSrcSize(data.length)
   const parts: Buffer[] = []
-  let out = Buffer.allocUnsafe(binding.compressBound(STEP))
+  let out = Buffer.allocUnsafe(zstdBinding().compressBound(STEP))
   let input = data
   for (;;) {
     const last = input.length <= STEP
     let slice = input.subarray(0, STEP)
-    const directive = last ? binding.EndDirective.end : binding.EndDirective.continue
+    const directive = last ? zstdBinding().EndDirective.end : zstdBinding().EndDirective.continue
     for (;;) {
       const [remaining, produced, consumed] = cctx.compressStream2(out, slice, directive)
       if (produced > 0) {
@@ -91,7 +92,7 @@ function initialRoom(data: Buffer, maxOutput: number): number {
   // A declared content size is only a hint: it is capped, and the stream loop verifies it.
   let size: number | null = null
   try {
-    size = binding.getFrameContentSize(data)
+    size = zstdBinding().getFrameContentSize(data)
   } catch {
     size = null
   }
@@ -101,14 +102,14 @@ function initialRoom(data: Buffer, maxOutput: number): number {
 
 export function zstdDecompressSync(data: Buffer, maxOutput: number): Buffer {
   if (data.length === 0) throw new CorruptCompressedError(CODEC, 'empty zstd input')
-  sharedD ??= new binding.DCtx()
+  sharedD ??= new (zstdBinding().DCtx)()
   const dctx = sharedD
   const state = { input: data, parts: [] as Buffer[], total: 0 }
   try {
     let room = initialRoom(data, maxOutput)
     while (!step(dctx, state, room, maxOutput)) room = STEP
   } catch (err) {
-    dctx.reset(binding.ResetDirective.sessionOnly)
+    dctx.reset(zstdBinding().ResetDirective.sessionOnly)
     throw corrupt(err)
   }
   return state.parts.length === 1 ? (state.parts[0] as Buffer) : Buffer.concat(state.parts, state.total)
@@ -116,7 +117,7 @@ export function zstdDecompressSync(data: Buffer, maxOutput: number): Buffer {
 
 export async function zstdDecompress(data: Buffer, maxOutput: number): Promise<Buffer> {
   if (data.length <= STEP / 4) return zstdDecompressSync(data, maxOutput)
-  const dctx = new binding.DCtx()
+  const dctx = new (zstdBinding().DCtx)()
   const state = { input: data, parts: [] as Buffer[], total: 0 }
   try {
     while (!step(dctx, state, STEP, maxOutput)) await yieldToLoop()
