@@ -5,9 +5,10 @@
  *
  * Run:  node --import tsx bench/broker-throughput.ts [--quick] [--profile] [--kcat] [--json FILE]
  *       --quick         ~20 s instead of ~2.5 min (fewer points, 1 s windows)
- *       --profile       also run the broker under `node --cpu-prof` for a produce and a fetch load
- *                       and print its top functions (profiles kept in --profile-dir, default .tmp/bench-profiles)
- *       --only LIST     run only these sections, comma-separated: baselines, produce, fsync, fetch, kcat, profile
+ *       --profile       also profile the broker under produce and fetch loads, in separate runs: `node --cpu-prof`
+ *                       (JS thread, wall clock, top functions) and `perf record` (on-CPU, kernel included)
+ *                       (profiles kept in --profile-dir, default .tmp/bench-profiles)
+ *       --only LIST     run only these sections, comma-separated: baselines, produce, fsync, fetch, kcat, profile, perf
  *       --quiet-wait S  before each point, wait up to S seconds for other work on the machine to stop (default 10, quick 2)
  *       --attempts N    run a point up to N times while other work contends with it, keep the least contended (default 3, quick 1)
  *       --kcat          also time kcat producing 1M 100-byte records (if kcat is installed)
@@ -36,6 +37,7 @@ import { formatSummary, summarise } from './lib/cpuprofile.ts'
 import { type DiskResult, measureFdatasync } from './lib/disk.ts'
 import { type FetchResult, runFetch } from './lib/fetch-load.ts'
 import { machineInfo } from './lib/machine.ts'
+import { formatPerf, perfAvailable, perfRecord, summarisePerf } from './lib/perf.ts'
 import { type LoadResult, runProduce, sleep } from './lib/produce-load.ts'
 import { type CpuShare, waitQuiet } from './lib/sampler.ts'
 import { type LoopbackResult, loopbackPoints, measureLoopback } from './loopback-baseline.ts'
@@ -58,7 +60,7 @@ const QUICK = args.quick === true
 const SECTIONS = new Set(
   args.only
     ? args.only.split(',').map((x) => x.trim())
-    : ['baselines', 'produce', 'fsync', 'fetch', ...(args.kcat ? ['kcat'] : []), ...(args.profile ? ['profile'] : [])],
+    : ['baselines', 'produce', 'fsync', 'fetch', ...(args.kcat ? ['kcat'] : []), ...(args.profile ? ['profile', 'perf'] : [])],
 )
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const PARTITIONS = 8
@@ -141,10 +143,10 @@ interface FetchRow {
 async function withBroker<T>(
   mode: 'os' | 'fsync',
   fn: (b: BrokerProcess) => Promise<T>,
-  prof?: { dir: string; name?: string },
+  prof?: { dir?: string; name?: string; nodeFlags?: string[] },
 ): Promise<T> {
   const dataDir = path.join(dataRoot, `broker-${++brokerSeq}-${mode}`)
-  const b = await startBroker({ dataDir, flushMode: mode, cpuProfDir: prof?.dir, cpuProfName: prof?.name })
+  const b = await startBroker({ dataDir, flushMode: mode, cpuProfDir: prof?.dir, cpuProfName: prof?.name, nodeFlags: prof?.nodeFlags })
   try {
     return await fn(b)
   } finally {
@@ -285,6 +287,76 @@ function compileBroker(): string | null {
   return entry
 }
 
+/** `perf record` of the broker (on-CPU, kernel included) under a produce and a fetch load. */
+async function perfRuns(): Promise<string[]> {
+  if (!perfAvailable()) return ['perf is not installed: skipped']
+  const dir = path.resolve(ROOT, args['profile-dir'] as string)
+  mkdirSync(dir, { recursive: true })
+  const ms = QUICK ? 3000 : 5000
+  const out: string[] = []
+  type Run = {
+    name: string
+    mode: 'os' | 'fsync'
+    label: string
+    body: (b: BrokerProcess, during: (ms: number) => Promise<void>) => Promise<LoadResult>
+  }
+  const runs: Run[] = [
+    {
+      name: 'perf-produce-1KB.data',
+      mode: 'os',
+      label: `produce, os mode, acks=1, 1 KB records, 256 KiB batches, 4 connections × ${INFLIGHT} in flight`,
+      body: async (b, during) => {
+        const rec = during(ms)
+        const r = (await produceScenario(b, 'os', 1, 1024, 256 * KiB, 4, ms)).result
+        await rec
+        return r
+      },
+    },
+    {
+      name: 'perf-produce-fsync-1KB.data',
+      mode: 'fsync',
+      label: `produce, fsync mode, acks=-1, 1 KB records, 256 KiB batches, 16 connections × ${INFLIGHT} in flight`,
+      body: async (b, during) => {
+        const rec = during(ms)
+        const r = (await produceScenario(b, 'fsync', -1, 1024, 256 * KiB, 16, ms)).result
+        await rec
+        return r
+      },
+    },
+    {
+      name: 'perf-fetch-1KB.data',
+      mode: 'os',
+      label: 'fetch, 1 KB records, 4 connections, partitionMaxBytes 4 MiB',
+      body: async (b, during) => {
+        const ends = await fill(b, 'perf-fetch', 1024, FILL_BYTES)
+        const rec = during(ms)
+        const r = (await fetchScenario(b, 'perf-fetch', ends, 1024, 4, 4 * MiB, ms)).result
+        await rec
+        return r
+      },
+    },
+  ]
+  for (const r of runs) {
+    const file = path.join(dir, r.name)
+    rmSync(file, { force: true })
+    log(`perf: ${r.label}`)
+    const result = await withBroker(
+      r.mode,
+      (b) =>
+        r.body(b, async (windowMs) => {
+          // Recording starts with the warm-up and covers the window; the quiet-wait before it is not recorded.
+          await waitQuiet(QUIET_WAIT_MS)
+          await perfRecord(b.pid, (WARMUP_MS + windowMs) / 1000, file).done
+        }),
+      { nodeFlags: ['--perf-basic-prof'] },
+    )
+    const sum = summarisePerf(file)
+    const rate = `${fmtInt(result.records / result.seconds)} rec/s, ${fmt0(result.bytes / result.seconds / 1e6)} MB/s while recorded; CPU broker / loadgen / other ${cpuCell(result.cpu)}`
+    out.push(`### ${r.label}\n${rate}; ${path.relative(ROOT, file)}\n\`\`\`\n${sum ? formatPerf(sum) : 'no samples'}\n\`\`\``)
+  }
+  return out
+}
+
 async function profiles(): Promise<string[]> {
   const dir = path.resolve(ROOT, args['profile-dir'] as string)
   mkdirSync(dir, { recursive: true })
@@ -390,6 +462,7 @@ async function main(): Promise<void> {
   const produce: ProduceRow[] = []
   const fetch: FetchRow[] = []
   let profileText: string[] = []
+  let perfText: string[] = []
   let kcatText = ''
 
   if (SECTIONS.has('baselines')) {
@@ -472,6 +545,7 @@ async function main(): Promise<void> {
     log(`  ${kcatText}`)
   }
   if (SECTIONS.has('profile')) profileText = await profiles()
+  if (SECTIONS.has('perf')) perfText = await perfRuns()
 
   // ---- report ----
   const loopBest = loopback.length ? Math.max(...loopback.map((r) => r.mbps)) : Number.NaN
@@ -571,6 +645,7 @@ async function main(): Promise<void> {
   }
   if (kcatText) report.push(`\n## kcat (reference)\n${kcatText}`)
   if (profileText.length) report.push(`\n## Broker CPU profiles (node --cpu-prof, separate runs)\n${profileText.join('\n\n')}`)
+  if (perfText.length) report.push(`\n## Broker on-CPU profiles (perf record -g, separate runs)\n${perfText.join('\n\n')}`)
   report.push(
     `\nCPU columns: cores (1.00 = one core for the whole window); "other" = everything else busy on the machine (other processes, unattributed kernel time); ⚠ marks windows where that exceeded ${CONTENDED} cores. ${noisy} point(s) started on a busy machine; ${retried} re-run(s) for contention (up to ${ATTEMPTS} attempts a point, least contended kept).`,
   )

@@ -27,12 +27,14 @@ export interface BrokerProcessOptions {
   /** Write a V8 CPU profile of the broker into this directory (node --cpu-prof). */
   cpuProfDir?: string
   cpuProfName?: string
+  /** Extra node flags for the broker process (e.g. --perf-basic-prof for `perf` symbol names). */
+  nodeFlags?: string[]
 }
 
 const CHILD = fileURLToPath(new URL('./broker-child.ts', import.meta.url))
 
 export async function startBroker(opts: BrokerProcessOptions): Promise<BrokerProcess> {
-  const execArgv = ['--import', 'tsx']
+  const execArgv = [...(opts.nodeFlags ?? []), '--import', 'tsx']
   if (opts.cpuProfDir) {
     execArgv.unshift('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`)
     if (opts.cpuProfName) execArgv.unshift(`--cpu-prof-name=${opts.cpuProfName}`)

@@ -16,6 +16,11 @@ async function withAdmin<T>(opts: Common, fn: (admin: Admin) => Promise<T>): Pro
   }
 }
 
+/** kafka-topics.sh reports a failed item with the broker's message; so do we. */
+function failOn(error: Error | null | undefined): void {
+  if (error) throw new Error(`Error while executing topic command : ${error.message}`)
+}
+
 export function registerTopics(program: Command): void {
   const topics = program.command('topics').description('manage topics')
 
@@ -27,7 +32,8 @@ export function registerTopics(program: Command): void {
     .action(async (name: string, o: Common & { partitions: string; replicationFactor: string; config: string[] }) => {
       const partitions = parseIntOption('--partitions', o.partitions, 1) as number
       const replicationFactor = parseIntOption('--replication-factor', o.replicationFactor, 1) as number
-      await withAdmin(o, (a) => a.createTopics([{ name, partitions, replicationFactor, configs: parseConfigs(o.config) }]))
+      const results = await withAdmin(o, (a) => a.createTopics([{ name, partitions, replicationFactor, configs: parseConfigs(o.config) }]))
+      failOn(results.get(name)?.error)
       process.stdout.write(`Created topic ${name}.\n`)
     })
 
@@ -72,7 +78,8 @@ export function registerTopics(program: Command): void {
   withBootstrap(topics.command('delete <name>'))
     .description('delete a topic')
     .action(async (name: string, o: Common) => {
-      await withAdmin(o, (a) => a.deleteTopics([name]))
+      const results = await withAdmin(o, (a) => a.deleteTopics([name]))
+      failOn(results.get(name)?.error)
       process.stdout.write(`Deleted topic ${name}.\n`)
     })
 }
