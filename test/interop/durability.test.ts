@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { appendFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { CreateTopics, Fetch, Produce } from '../../src/protocol/apis/index.ts'
+import { CreateTopics, Fetch, InitProducerId, Produce } from '../../src/protocol/apis/index.ts'
 import { ErrorCode } from '../../src/protocol/errors.ts'
 import { decodeBatches, encodeBatch } from '../../src/protocol/records/batch.ts'
 import { spawnBroker, tempDir } from '../helpers/broker.ts'
@@ -97,4 +97,43 @@ test('records acknowledged with acks=-1 survive kill -9 and a torn tail, and the
   assert.equal(more.responses[0]?.partitionResponses[0]?.baseOffset, 1000n, 'offsets continue where the recovered log ends')
   c2.close()
   await broker.kill('SIGTERM')
+})
+
+test('a producer retrying its last batch after a broker kill -9 gets the original offset, not a duplicate', async (t) => {
+  const dir = tempDir()
+  let broker = await spawnBroker(dir)
+  t.after(() => broker.kill('SIGKILL'))
+  const c = await RawClient.connect(broker.bootstrap)
+  await c.request(CreateTopics, 5, { topics: [{ name: 'idem', numPartitions: 1, replicationFactor: 1 }] })
+  const init = await c.request(InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60000 })
+  const batch = (seq: number) =>
+    encodeBatch({
+      records: [{ value: `seq-${seq}` }, { value: `seq-${seq}b` }],
+      producerId: init.producerId,
+      producerEpoch: init.producerEpoch,
+      baseSequence: seq,
+    })
+  const send = async (client: RawClient, seq: number) =>
+    (
+      await client.request(Produce, 7, {
+        acks: -1,
+        timeoutMs: 10000,
+        topicData: [{ name: 'idem', partitionData: [{ index: 0, records: batch(seq) }] }],
+      })
+    ).responses[0]?.partitionResponses[0]
+  await send(c, 0)
+  const last = await send(c, 2)
+  c.close()
+  await broker.kill('SIGKILL')
+
+  broker = await spawnBroker(dir)
+  const c2 = await RawClient.connect(broker.bootstrap)
+  const retried = await send(c2, 2)
+  assert.equal(retried?.errorCode, ErrorCode.NONE)
+  assert.equal(retried?.baseOffset, last?.baseOffset, 'answered with the offset it was written at before the crash')
+  const gap = await send(c2, 9)
+  assert.equal(gap?.errorCode, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER)
+  const next = await send(c2, 4)
+  assert.equal(next?.baseOffset, 4n, 'nothing was appended twice')
+  c2.close()
 })

@@ -5,6 +5,7 @@ import { batchHeader, Compression } from '../../protocol/records/batch-header.ts
 import type { BrokerContext } from '../context.ts'
 import { AppendNotifier } from '../produce/append-notifier.ts'
 import { lastSequence } from '../produce/producer-state.ts'
+import { loadProducerState } from '../produce/producer-state-loader.ts'
 import { defineHandler } from './handler.ts'
 
 interface PartitionResult {
@@ -103,6 +104,7 @@ async function appendPartition(
     const epoch = batchHeader.producerEpoch(records, first.at)
     const firstSeq = batchHeader.baseSequence(records, first.at)
     const lastSeq = lastSequence(firstSeq, batchHeader.lastOffsetDelta(records, first.at))
+    loadProducerState(broker.producers, tp, log)
     const verdict = broker.producers.check(tp, pid, epoch, firstSeq, lastSeq)
     if (verdict.kind === 'error') return failed(index, verdict.errorCode, verdict.message)
     if (verdict.kind === 'duplicate') {

@@ -40,6 +40,14 @@ export class ProducerStates {
   #byPartition = new Map<string, Map<bigint, ProducerEntry>>()
   /** Highest epoch seen per producer id across partitions, for InitProducerId epoch bumps. */
   #epochs = new Map<bigint, number>()
+  #loaded = new Set<string>()
+
+  /** Marks a partition's state as rebuilt from its log; false when it already was. */
+  markLoaded(tp: string): boolean {
+    if (this.#loaded.has(tp)) return false
+    this.#loaded.add(tp)
+    return true
+  }
 
   #entries(tp: string): Map<bigint, ProducerEntry> {
     let m = this.#byPartition.get(tp)
@@ -109,5 +117,6 @@ export class ProducerStates {
   /** Forgets a partition's state (topic deleted). */
   dropPartition(tp: string): void {
     this.#byPartition.delete(tp)
+    this.#loaded.delete(tp)
   }
 }
