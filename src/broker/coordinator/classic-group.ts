@@ -7,7 +7,7 @@
  * enforces the transition table on every move.
  */
 import { ErrorCode } from '../../protocol/errors.ts'
-import { CONSUMER_PROTOCOL_TYPE, subscribedTopicsOf } from './consumer-protocol.ts'
+import { CONSUMER_PROTOCOL_TYPE, subscribedTopicsOf } from '../../protocol/consumer-protocol.ts'
 import type { Deferred } from './result.ts'
 import type { JoinGroupResponse, JoinGroupResponseMember, SyncGroupResponse } from './types.ts'
 

@@ -28,7 +28,7 @@ import {
   type RebalanceTrigger,
   shapeJoinResponse,
 } from './classic-group.ts'
-import { CONSUMER_PROTOCOL_TYPE, EMPTY_CONSUMER_ASSIGNMENT } from './consumer-protocol.ts'
+import { CONSUMER_PROTOCOL_TYPE, EMPTY_CONSUMER_ASSIGNMENT } from '../../protocol/consumer-protocol.ts'
 import { type CommittedOffset, OffsetStore } from './offsets.ts'
 import {
   type CoordinatorRecord,

@@ -4,7 +4,7 @@
  *   classic-group.ts      ClassicGroup / ClassicGroupMember: the in-memory state machine and its transition table
  *   offsets.ts            OffsetStore: committed offsets (durable; written only by replay)
  *   records.ts            `__consumer_offsets` record model and Kafka-compatible encoding; partitionFor
- *   consumer-protocol.ts  Subscription / Assignment bytes of protocol type "consumer"
+ *   (consumer-protocol.ts moved to src/protocol: broker and client share it)
  *   timer.ts              Timer interface, ManualTimer (tests) and SystemTimer (broker)
  *   result.ts             CoordinatorResult, HandlerResult, Deferred
  *   types.ts              request/response types, RequestContext, CoordinatorConfig and defaults
@@ -32,7 +32,7 @@ export {
   type Subscription,
   subscribedTopicsOf,
   type TopicPartitions,
-} from './consumer-protocol.ts'
+} from '../../protocol/consumer-protocol.ts'
 export {
   GroupCoordinator,
   type GroupCoordinatorOptions,

@@ -15,8 +15,8 @@
  * layout (new versions may only append fields). Decoding is lenient about *missing trailing* fields of
  * the version (some clients stop early); they take their defaults. A field cut off in the middle throws.
  */
-import { MalformedError, Reader } from '../../protocol/primitives/reader.ts'
-import { Writer } from '../../protocol/primitives/writer.ts'
+import { MalformedError, Reader } from './primitives/reader.ts'
+import { Writer } from './primitives/writer.ts'
 
 export const CONSUMER_PROTOCOL_TYPE = 'consumer'
 export const SUBSCRIPTION_MAX_VERSION = 3
