@@ -8,13 +8,14 @@
  *       --profile       also profile the broker under produce and fetch loads, in separate runs: `node --cpu-prof`
  *                       (JS thread, wall clock, top functions) and `perf record` (on-CPU, kernel included)
  *                       (profiles kept in --profile-dir, default .tmp/bench-profiles)
- *       --only LIST     run only these sections, comma-separated: baselines, produce, fsync, fetch, kcat, profile, perf
+ *       --only LIST     run only these sections, comma-separated: baselines, produce, fsync, fetch, kcat, profile, perf, malloc
  *       --quiet-wait S  before each point, wait up to S seconds for other work on the machine to stop (default 10, quick 2)
  *       --attempts N    run a point up to N times while other work contends with it, keep the least contended (default 3, quick 1)
+ *       --budget S      stop waiting for quiet and re-running after S seconds of the run (default 170, quick 25)
  *       --kcat          also time kcat producing 1M 100-byte records (if kcat is installed)
  *       --data-dir DIR  where the broker's logs go (default: a temp dir under the OS temp dir, removed after)
  *
- * Method (details in docs/benchmarks-broker.md): the broker runs alone in a
+ * Method (details in docs/benchmarks/broker.md): the broker runs alone in a
  * child process (`node --import tsx bench/lib/broker-child.ts`); this process is
  * the load generator and speaks the wire protocol directly with the project's
  * codec. Record batches (uncompressed, `recordSize`-byte values, no keys) and
@@ -22,7 +23,9 @@
  * fresh 12-byte head and the shared body. Every scenario has a warm-up, then a
  * timed window in which acknowledged (produce) or received (fetch) records and
  * batch bytes are counted; MB = 10^6 bytes. CPU columns are in cores (1.00 =
- * one core busy for the whole window); "machine" is the share of both cores busy.
+ * one core busy for the whole window): broker process, load generator (this
+ * process), other user processes (other work on the machine), kernel threads
+ * and interrupts (writeback, journal, block I/O — partly the broker's own I/O).
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
@@ -49,6 +52,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     'quiet-wait': { type: 'string' },
     attempts: { type: 'string' },
+    budget: { type: 'string' },
     'profile-dir': { type: 'string', default: '.tmp/bench-profiles' },
     kcat: { type: 'boolean', default: false },
     json: { type: 'string' },
@@ -76,17 +80,20 @@ mkdirSync(dataRoot, { recursive: true })
 let brokerSeq = 0
 let topicSeq = 0
 
-const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US')
-const fmt0 = (n: number) => n.toFixed(0)
+const fmtInt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–')
+const fmt0 = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '–')
 const fmt2 = (n: number | null | undefined) => (n === null || n === undefined || Number.isNaN(n) ? '–' : n.toFixed(2))
 const size = (b: number) => (b >= MiB ? `${b / MiB} MiB` : `${b / KiB} KiB`)
 const log = (s: string) => process.stderr.write(`${s}\n`)
+/** Past this point of the run, no more waiting for a quiet machine and no re-runs: the bench stays bounded. */
+const DEADLINE = performance.now() + 1000 * Number(args.budget ?? (QUICK ? 25 : 170))
 const QUIET_WAIT_MS = 1000 * Number(args['quiet-wait'] ?? (QUICK ? 2 : 10))
 let noisy = 0
 
 /** Before each timed point: wait for other work on the machine to stop, and say so when it does not. */
 async function quiet(): Promise<void> {
-  const busy = await waitQuiet(QUIET_WAIT_MS)
+  const left = DEADLINE - performance.now()
+  const busy = await waitQuiet(Math.max(0, Math.min(QUIET_WAIT_MS, left)))
   if (busy > 0.15) {
     noisy++
     log(`  (machine still ${(100 * busy).toFixed(0)} % busy with other work after ${QUIET_WAIT_MS / 1000} s: measuring anyway)`)
@@ -96,6 +103,8 @@ async function quiet(): Promise<void> {
 /** Cores of other work above which a window counts as contended. */
 const CONTENDED = 0.25
 const ATTEMPTS = Number(args.attempts ?? (QUICK ? 1 : 3))
+/** Profiled runs are not repeated: the profiler itself shows up as other work. */
+let retries = true
 let retried = 0
 
 /** Runs a point up to ATTEMPTS times while other work on the machine contends with it; keeps the least contended run. */
@@ -104,12 +113,13 @@ async function leastContended<T>(
   othersOf: (r: T) => number | null = (r) => (r as LoadResult).cpu?.others ?? null,
 ): Promise<T> {
   let best: T | null = null
-  for (let i = 0; i < ATTEMPTS; i++) {
+  const attempts = retries && performance.now() < DEADLINE ? ATTEMPTS : 1
+  for (let i = 0; i < attempts; i++) {
     const r = await run()
     const others = othersOf(r) ?? 0
     if (best === null || others < (othersOf(best) ?? 0)) best = r
-    if (others <= CONTENDED) break
-    if (i + 1 < ATTEMPTS) {
+    if (others <= CONTENDED || performance.now() > DEADLINE) break
+    if (i + 1 < attempts) {
       retried++
       log(`  (contended: ${others.toFixed(2)} cores of other work in the window; again)`)
     }
@@ -118,7 +128,7 @@ async function leastContended<T>(
 }
 
 const cpuCell = (c: CpuShare | null) =>
-  c ? `${fmt2(c.broker)} / ${fmt2(c.loadgen)} / ${fmt2(c.others)}${(c.others ?? 0) > CONTENDED ? ' ⚠' : ''}` : '–'
+  c ? `${fmt2(c.broker)} / ${fmt2(c.loadgen)} / ${fmt2(c.others)}${(c.others ?? 0) > CONTENDED ? ' ⚠' : ''} / ${fmt2(c.kernel)}` : '–'
 const perCore = (r: LoadResult) => (r.cpu?.broker ? fmtInt(r.records / r.seconds / r.cpu.broker) : '–')
 
 interface ProduceRow {
@@ -143,10 +153,17 @@ interface FetchRow {
 async function withBroker<T>(
   mode: 'os' | 'fsync',
   fn: (b: BrokerProcess) => Promise<T>,
-  prof?: { dir?: string; name?: string; nodeFlags?: string[] },
+  prof?: { dir?: string; name?: string; nodeFlags?: string[]; env?: Record<string, string> },
 ): Promise<T> {
   const dataDir = path.join(dataRoot, `broker-${++brokerSeq}-${mode}`)
-  const b = await startBroker({ dataDir, flushMode: mode, cpuProfDir: prof?.dir, cpuProfName: prof?.name, nodeFlags: prof?.nodeFlags })
+  const b = await startBroker({
+    dataDir,
+    flushMode: mode,
+    cpuProfDir: prof?.dir,
+    cpuProfName: prof?.name,
+    nodeFlags: prof?.nodeFlags,
+    env: prof?.env,
+  })
   try {
     return await fn(b)
   } finally {
@@ -174,6 +191,7 @@ async function produceScenario(
   batchBytes: number,
   connections: number,
   durationMs = WINDOW_MS,
+  onStart?: () => void,
 ): Promise<ProduceRow> {
   const batch = batchFor(recordSize, batchBytes)
   const result = await leastContended(async () => {
@@ -192,6 +210,7 @@ async function produceScenario(
       warmupMs: WARMUP_MS,
       durationMs,
       broker: b,
+      onStart,
     })
     await deleteTopic(b.host, b.port, topic)
     return r
@@ -236,6 +255,7 @@ async function fetchScenario(
   connections: number,
   partitionMaxBytes: number,
   durationMs = WINDOW_MS,
+  onStart?: () => void,
 ): Promise<FetchRow> {
   const result = await leastContended(async () => {
     await quiet()
@@ -250,6 +270,7 @@ async function fetchScenario(
       warmupMs: WARMUP_MS,
       durationMs,
       broker: b,
+      onStart,
     })
   })
   log(
@@ -287,6 +308,42 @@ function compileBroker(): string | null {
   return entry
 }
 
+/**
+ * The same produce and fetch points with glibc's malloc told to keep freed memory
+ * (no munmap/brk trimming): a fresh multi-MiB Buffer then reuses pages instead of
+ * faulting in new ones. An experiment for a suggested broker change (buffer reuse).
+ */
+const MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=4294967296:glibc.malloc.top_pad=268435456'
+
+async function mallocExperiment(): Promise<string> {
+  const rows: string[] = [
+    '| glibc malloc | load | MB/s | records/s | CPU broker / loadgen / other / kernel | MB/s per broker core |',
+    '|---|---|---|---|---|---|',
+  ]
+  for (const tuned of QUICK ? [false, true] : [false, true, false, true]) {
+    const env = tuned ? { GLIBC_TUNABLES: MALLOC_TUNABLES } : undefined
+    await withBroker(
+      'os',
+      async (b) => {
+        const p = (await produceScenario(b, 'os', 1, 1024, 256 * KiB, 4)).result
+        const ends = await fill(b, 'malloc-fetch', 1024, FILL_BYTES)
+        const f = (await fetchScenario(b, 'malloc-fetch', ends, 1024, 4, 4 * MiB)).result
+        for (const [label, r] of [
+          ['produce 1 KB, 256 KiB batches, 4 conns', p],
+          ['fetch 1 KB, 4 conns, 4 MiB/partition', f],
+        ] as const) {
+          const mbps = r.bytes / r.seconds / 1e6
+          rows.push(
+            `| ${tuned ? 'keep freed memory' : 'default'} | ${label} | ${fmt0(mbps)} | ${fmtInt(r.records / r.seconds)} | ${cpuCell(r.cpu)} | ${r.cpu?.broker ? fmt0(mbps / r.cpu.broker) : '–'} |`,
+          )
+        }
+      },
+      { env },
+    )
+  }
+  return `GLIBC_TUNABLES=${MALLOC_TUNABLES} on the broker process only\n\n${rows.join('\n')}`
+}
+
 /** `perf record` of the broker (on-CPU, kernel included) under a produce and a fetch load. */
 async function perfRuns(): Promise<string[]> {
   if (!perfAvailable()) return ['perf is not installed: skipped']
@@ -298,62 +355,54 @@ async function perfRuns(): Promise<string[]> {
     name: string
     mode: 'os' | 'fsync'
     label: string
-    body: (b: BrokerProcess, during: (ms: number) => Promise<void>) => Promise<LoadResult>
+    body: (b: BrokerProcess, onStart: () => void) => Promise<LoadResult>
   }
   const runs: Run[] = [
     {
       name: 'perf-produce-1KB.data',
       mode: 'os',
       label: `produce, os mode, acks=1, 1 KB records, 256 KiB batches, 4 connections × ${INFLIGHT} in flight`,
-      body: async (b, during) => {
-        const rec = during(ms)
-        const r = (await produceScenario(b, 'os', 1, 1024, 256 * KiB, 4, ms)).result
-        await rec
-        return r
-      },
+      body: async (b, onStart) => (await produceScenario(b, 'os', 1, 1024, 256 * KiB, 4, ms, onStart)).result,
     },
     {
       name: 'perf-produce-fsync-1KB.data',
       mode: 'fsync',
       label: `produce, fsync mode, acks=-1, 1 KB records, 256 KiB batches, 16 connections × ${INFLIGHT} in flight`,
-      body: async (b, during) => {
-        const rec = during(ms)
-        const r = (await produceScenario(b, 'fsync', -1, 1024, 256 * KiB, 16, ms)).result
-        await rec
-        return r
-      },
+      body: async (b, onStart) => (await produceScenario(b, 'fsync', -1, 1024, 256 * KiB, 16, ms, onStart)).result,
     },
     {
       name: 'perf-fetch-1KB.data',
       mode: 'os',
       label: 'fetch, 1 KB records, 4 connections, partitionMaxBytes 4 MiB',
-      body: async (b, during) => {
+      body: async (b, onStart) => {
         const ends = await fill(b, 'perf-fetch', 1024, FILL_BYTES)
-        const rec = during(ms)
-        const r = (await fetchScenario(b, 'perf-fetch', ends, 1024, 4, 4 * MiB, ms)).result
-        await rec
-        return r
+        return (await fetchScenario(b, 'perf-fetch', ends, 1024, 4, 4 * MiB, ms, onStart)).result
       },
     },
   ]
+  retries = false
   for (const r of runs) {
     const file = path.join(dir, r.name)
     rmSync(file, { force: true })
     log(`perf: ${r.label}`)
     const result = await withBroker(
       r.mode,
-      (b) =>
-        r.body(b, async (windowMs) => {
-          // Recording starts with the warm-up and covers the window; the quiet-wait before it is not recorded.
-          await waitQuiet(QUIET_WAIT_MS)
-          await perfRecord(b.pid, (WARMUP_MS + windowMs) / 1000, file).done
-        }),
+      async (b) => {
+        let recording: Promise<boolean> = Promise.resolve(false)
+        // Recording starts with the load (warm-up included) and lasts warm-up + window.
+        const res = await r.body(b, () => {
+          recording = perfRecord(b.pid, (WARMUP_MS + ms) / 1000, file).done
+        })
+        await recording
+        return res
+      },
       { nodeFlags: ['--perf-basic-prof'] },
     )
     const sum = summarisePerf(file)
-    const rate = `${fmtInt(result.records / result.seconds)} rec/s, ${fmt0(result.bytes / result.seconds / 1e6)} MB/s while recorded; CPU broker / loadgen / other ${cpuCell(result.cpu)}`
+    const rate = `${fmtInt(result.records / result.seconds)} rec/s, ${fmt0(result.bytes / result.seconds / 1e6)} MB/s while recorded; CPU broker / loadgen / other / kernel ${cpuCell(result.cpu)}`
     out.push(`### ${r.label}\n${rate}; ${path.relative(ROOT, file)}\n\`\`\`\n${sum ? formatPerf(sum) : 'no samples'}\n\`\`\``)
   }
+  retries = true
   return out
 }
 
@@ -386,6 +435,7 @@ async function profiles(): Promise<string[]> {
       },
     },
   ]
+  retries = false
   for (const r of runs) {
     // One profile per thread (the tsx loader runs in a worker): give each run its own directory, keep the busiest.
     const runDir = path.join(dir, `${r.name}.d`)
@@ -409,6 +459,7 @@ async function profiles(): Promise<string[]> {
     out.push(`### ${r.label}\n${rate}; ${path.relative(ROOT, file)}, measurement window only\n\`\`\`\n${formatSummary(main.s, 20)}\n\`\`\``)
   }
   delete process.env.COHORT_BENCH_BROKER_MODULE
+  retries = true
   return out
 }
 
@@ -463,6 +514,8 @@ async function main(): Promise<void> {
   const fetch: FetchRow[] = []
   let profileText: string[] = []
   let perfText: string[] = []
+  let mallocText = ''
+
   let kcatText = ''
 
   if (SECTIONS.has('baselines')) {
@@ -480,7 +533,7 @@ async function main(): Promise<void> {
     }
     log('disk write+fdatasync baseline')
     dropCaches()
-    for (const chunk of [64 * KiB, MiB]) {
+    for (const chunk of QUICK ? [64 * KiB, MiB] : [64 * KiB, MiB, 8 * MiB]) {
       await quiet()
       const r = measureFdatasync(dataRoot, chunk, QUICK ? 500 : 2000)
       log(`  ${size(chunk)}: ${fmt0(r.mbps)} MB/s, ${r.avgSyncMs.toFixed(2)} ms per fdatasync`)
@@ -546,12 +599,14 @@ async function main(): Promise<void> {
   }
   if (SECTIONS.has('profile')) profileText = await profiles()
   if (SECTIONS.has('perf')) perfText = await perfRuns()
+  if (SECTIONS.has('malloc')) {
+    log('malloc experiment: default glibc malloc vs. keeping freed memory, broker process only')
+    mallocText = await mallocExperiment()
+  }
 
   // ---- report ----
   const loopBest = loopback.length ? Math.max(...loopback.map((r) => r.mbps)) : Number.NaN
-  const disk64 = disk.find((d) => d.chunk === 64 * KiB)?.mbps ?? Number.NaN
   const disk1M = disk.find((d) => d.chunk === MiB)?.mbps ?? Number.NaN
-  const diskBest = Math.max(disk64, disk1M)
 
   if (loopback.length) {
     report.push('\n## Baselines (same run)')
@@ -572,13 +627,14 @@ async function main(): Promise<void> {
   if (produce.length) {
     report.push('\n## Produce')
     report.push(
-      '| flush mode | acks | record | batch (records) | conns × in flight | records/s | MB/s | p50 / p99 ms | CPU broker / loadgen / other | rec/s per broker core | vs baseline |',
+      '| flush mode | acks | record | batch (records) | conns × in flight | records/s | MB/s | p50 / p99 ms | CPU broker / loadgen / other / kernel | rec/s per broker core | vs baseline |',
     )
     report.push('|---|---|---|---|---|---|---|---|---|---|---|')
     for (const p of produce) {
       const r = p.result
       const mbps = r.bytes / r.seconds / 1e6
-      const base = p.mode === 'os' ? `${fmt0((100 * mbps) / loopBest)} % of loopback` : `${fmt0((100 * mbps) / diskBest)} % of fdatasync`
+      const base =
+        p.mode === 'os' ? `${fmt0((100 * mbps) / loopBest)} % of loopback` : `${fmt0((100 * mbps) / disk1M)} % of 1 MiB fdatasync`
       report.push(
         `| ${p.mode} | ${p.acks} | ${p.recordSize} B | ${size(p.batchBytes)} (${fmtInt(p.recordsPerBatch)}) | ${p.connections} × ${p.inflight} | ${fmtInt(r.records / r.seconds)} | ${fmt0(mbps)} | ` +
           `${r.latencyMs ? `${r.latencyMs.p50.toFixed(1)} / ${r.latencyMs.p99.toFixed(1)}` : '–'} | ${cpuCell(r.cpu)} | ${perCore(r)} | ${base} |`,
@@ -589,9 +645,9 @@ async function main(): Promise<void> {
   if (fetch.length) {
     report.push('\n## Fetch')
     report.push(
-      '| record | conns | partitionMaxBytes | records/s | MB/s | fetches/s | p50 / p99 ms | broker CPU | loadgen CPU | machine busy | vs loopback |',
+      '| record | conns | partitionMaxBytes | records/s | MB/s | fetches/s | p50 / p99 ms | CPU broker / loadgen / other / kernel | rec/s per broker core | vs loopback |',
     )
-    report.push('|---|---|---|---|---|---|---|---|---|---|---|')
+    report.push('|---|---|---|---|---|---|---|---|---|---|')
     for (const f of fetch) {
       const r = f.result
       const mbps = r.bytes / r.seconds / 1e6
@@ -605,7 +661,8 @@ async function main(): Promise<void> {
   if (produce.length || fetch.length) {
     const best = (rows: ProduceRow[]) =>
       rows.reduce<ProduceRow | null>((a, r) => (!a || r.result.bytes / r.result.seconds > a.result.bytes / a.result.seconds ? r : a), null)
-    const bestRec = (rows: { result: LoadResult }[]) => Math.max(...rows.map((r) => r.result.records / r.result.seconds))
+    const bestRec = (rows: { result: LoadResult }[]) =>
+      rows.length ? Math.max(...rows.map((r) => r.result.records / r.result.seconds)) : Number.NaN
     const os100 = produce.filter((p) => p.mode === 'os' && p.recordSize === 100)
     const os1k = best(produce.filter((p) => p.mode === 'os' && p.recordSize === 1024))
     const fs1k = best(produce.filter((p) => p.mode === 'fsync' && p.recordSize === 1024))
@@ -613,7 +670,7 @@ async function main(): Promise<void> {
     const f100 = fetch.filter((f) => f.recordSize === 100)
     const f1k = fetch.filter((f) => f.recordSize === 1024)
     const mb = (r: { result: LoadResult } | null | undefined) => (r ? r.result.bytes / r.result.seconds / 1e6 : Number.NaN)
-    const bestMb = (rows: { result: LoadResult }[]) => Math.max(...rows.map((r) => mb(r)))
+    const bestMb = (rows: { result: LoadResult }[]) => (rows.length ? Math.max(...rows.map((r) => mb(r))) : Number.NaN)
     const verdict = (ratio: number) => (Number.isNaN(ratio) ? '–' : ratio >= 1 ? 'met' : 'MISSED')
     report.push('\n## Targets (best point of each group)')
     report.push('| target | measured | reference | ratio to target | |')
@@ -645,9 +702,10 @@ async function main(): Promise<void> {
   }
   if (kcatText) report.push(`\n## kcat (reference)\n${kcatText}`)
   if (profileText.length) report.push(`\n## Broker CPU profiles (node --cpu-prof, separate runs)\n${profileText.join('\n\n')}`)
+  if (mallocText) report.push(`\n## Experiment: page faults from fresh buffers\n${mallocText}`)
   if (perfText.length) report.push(`\n## Broker on-CPU profiles (perf record -g, separate runs)\n${perfText.join('\n\n')}`)
   report.push(
-    `\nCPU columns: cores (1.00 = one core for the whole window); "other" = everything else busy on the machine (other processes, unattributed kernel time); ⚠ marks windows where that exceeded ${CONTENDED} cores. ${noisy} point(s) started on a busy machine; ${retried} re-run(s) for contention (up to ${ATTEMPTS} attempts a point, least contended kept).`,
+    `\nCPU columns: cores (1.00 = one core for the whole window): broker process / load generator / other user processes (other work on the machine) / kernel threads and interrupts (writeback, journal, block I/O, softirq: partly the broker's own I/O); ⚠ marks windows where other processes used more than ${CONTENDED} cores. ${noisy} point(s) started on a busy machine; ${retried} re-run(s) for contention (up to ${ATTEMPTS} attempts a point, least contended kept).`,
   )
   report.push(`Total bench time ${((performance.now() - started) / 1000).toFixed(0)} s.`)
 

@@ -14,7 +14,7 @@
 import { fork } from 'node:child_process'
 import { connect, createServer, type Socket } from 'node:net'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { CORES, procStat } from './lib/sampler.ts'
+import { otherProcessTicks } from './lib/sampler.ts'
 
 export interface LoopbackResult {
   chunk: number
@@ -26,7 +26,7 @@ export interface LoopbackResult {
   /** CPU of each side, in cores (1.0 = one core busy for the whole run). */
   senderCpu: number
   receiverCpu: number
-  /** Cores busy with anything else during the run (other work on the machine, unattributed kernel time). */
+  /** Cores used by other user processes during the run (other work on the machine). */
   others: number | null
 }
 
@@ -106,8 +106,9 @@ export async function measureLoopback(chunk: number, connections: number, durati
           }),
       ),
     )
+    const exclude = new Set([process.pid, child.pid as number])
     const u0 = process.cpuUsage()
-    const s0 = procStat()
+    const s0 = otherProcessTicks(exclude)
     const t0 = performance.now()
     let stop = false
     for (const s of socks) {
@@ -125,7 +126,7 @@ export async function measureLoopback(chunk: number, connections: number, durati
     for (const s of socks) if (s.writableNeedDrain === false) s.end()
     await done
     const u1 = process.cpuUsage(u0)
-    const s1 = procStat()
+    const s1 = otherProcessTicks(exclude)
     const senderSeconds = (performance.now() - t0) / 1000
     for (const s of socks) s.destroy()
     const bytes = reports.reduce((n, r) => n + r.bytes, 0)
@@ -134,7 +135,6 @@ export async function measureLoopback(chunk: number, connections: number, durati
     const seconds = (last - first) / 1000
     const senderCpu = (u1.user + u1.system) / 1e6 / senderSeconds
     const receiverCpu = Math.max(...reports.map((r) => r.cpuMicros)) / 1e6 / seconds
-    const busy = s0 && s1 ? (s1.busy - s0.busy) / (s1.total - s0.total) : null
     return {
       chunk,
       connections,
@@ -143,7 +143,7 @@ export async function measureLoopback(chunk: number, connections: number, durati
       mbps: bytes / seconds / 1e6,
       senderCpu,
       receiverCpu,
-      others: busy === null ? null : Math.max(0, busy * CORES - senderCpu - receiverCpu),
+      others: s0 !== null && s1 !== null ? Math.max(0, s1 - s0) / 100 / senderSeconds : null,
     }
   } finally {
     child.disconnect()

@@ -29,6 +29,8 @@ export interface BrokerProcessOptions {
   cpuProfName?: string
   /** Extra node flags for the broker process (e.g. --perf-basic-prof for `perf` symbol names). */
   nodeFlags?: string[]
+  /** Extra environment for the broker process (e.g. GLIBC_TUNABLES). */
+  env?: Record<string, string>
 }
 
 const CHILD = fileURLToPath(new URL('./broker-child.ts', import.meta.url))
@@ -40,7 +42,12 @@ export async function startBroker(opts: BrokerProcessOptions): Promise<BrokerPro
     if (opts.cpuProfName) execArgv.unshift(`--cpu-prof-name=${opts.cpuProfName}`)
   }
   const config = { 'log.dirs': opts.dataDir, 'log.flush.mode': opts.flushMode, 'auto.create.topics.enable': false }
-  const child: ChildProcess = fork(CHILD, [JSON.stringify(config)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child: ChildProcess = fork(CHILD, [JSON.stringify(config)], {
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // As bin/cohort.js does: enough libuv threads for one fdatasync per dirty partition in a group-commit round.
+    env: { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16', ...opts.env },
+  })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   const bootstrap = await new Promise<string>((resolve, reject) => {
     const onMsg = (m: { type: string; bootstrap?: string }) => {

@@ -26,6 +26,8 @@ export interface FetchOptions {
   warmupMs: number
   durationMs: number
   broker?: BrokerProcess
+  /** Called when the load starts (warm-up included), e.g. to start an external profiler. */
+  onStart?: () => void
 }
 
 export interface FetchResult extends LoadResult {
@@ -130,6 +132,7 @@ export async function runFetch(o: FetchOptions): Promise<FetchResult> {
     }
   }
 
+  o.onStart?.()
   const running = conns.map((c, i) =>
     consumer(
       c,

@@ -27,6 +27,8 @@ export interface ProduceOptions {
   /** Fill mode: no window, stop once this many batch bytes are acknowledged. */
   stopAfterBytes?: number
   broker?: BrokerProcess
+  /** Called when the load starts (warm-up included), e.g. to start an external profiler. */
+  onStart?: () => void
 }
 
 export interface LoadResult {
@@ -99,6 +101,7 @@ export async function runProduce(o: ProduceOptions): Promise<LoadResult> {
   }
 
   const t0 = performance.now()
+  o.onStart?.()
   const lanes: Promise<void>[] = []
   for (const c of conns) for (let i = 0; i < o.inflight; i++) lanes.push(lane(c))
   let before = null

@@ -1,9 +1,12 @@
 /**
  * CPU accounting for one measurement window: the broker process's CPU time
- * (over IPC), this process's (the load generator's), and the whole machine's
- * busy time from /proc/stat — on 2 cores, these show who the bottleneck is.
+ * (over IPC), this process's (the load generator's), other user processes'
+ * (from /proc/PID/stat: other people's work on the machine), and the whole
+ * machine's busy time from /proc/stat. What is left is kernel threads and
+ * interrupts (writeback, journal, block I/O, softirq) — partly the broker's own
+ * I/O. On 2 cores, these show who the bottleneck is.
  */
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import type { BrokerProcess } from './broker-proc.ts'
 
@@ -12,6 +15,8 @@ export interface Sample {
   selfMicros: number
   broker: { micros: number; wall: number; rss: number } | null
   stat: { busy: number; total: number } | null
+  /** Clock ticks used so far by user processes other than the broker and this one (children reaped included). */
+  otherTicks: number | null
 }
 
 export interface CpuShare {
@@ -20,8 +25,10 @@ export interface CpuShare {
   loadgen: number
   /** Fraction of all cores busy (1.0 = every core). */
   machine: number | null
-  /** Cores busy with anything but the broker and this process (other work on the machine, unattributed kernel time). */
+  /** Cores used by other user processes (other work on the machine: it contends with the benchmark). */
   others: number | null
+  /** Cores busy in kernel threads and interrupts (writeback, journal, block I/O, softirq), part of it for the broker's I/O. */
+  kernel: number | null
   brokerRssMB: number | null
 }
 
@@ -39,10 +46,45 @@ export function procStat(): { busy: number; total: number } | null {
   }
 }
 
+const TICKS_PER_SECOND = 100
+
+/**
+ * CPU ticks of every user process except `exclude` (and kernel threads, whose
+ * parent is kthreadd, pid 2). cutime/cstime count children that were reaped, so
+ * short-lived commands (a compiler, a test run) are seen when they end.
+ */
+export function otherProcessTicks(exclude: Set<number>): number | null {
+  let total = 0
+  let ok = false
+  let pids: string[]
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d))
+  } catch {
+    return null
+  }
+  for (const d of pids) {
+    const pid = Number(d)
+    if (exclude.has(pid) || pid === 2) continue
+    let text: string
+    try {
+      text = readFileSync(`/proc/${d}/stat`, 'utf8')
+    } catch {
+      continue
+    }
+    // Fields after the parenthesised command name: state ppid ... utime(14) stime(15) cutime(16) cstime(17).
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ')
+    if (f[1] === '2') continue
+    total += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])
+    ok = true
+  }
+  return ok ? total : null
+}
+
 export async function sample(broker: BrokerProcess | null): Promise<Sample> {
   const b = broker ? await broker.cpu() : null
   const u = process.cpuUsage()
-  return { wallMs: performance.now(), selfMicros: u.user + u.system, broker: b, stat: procStat() }
+  const exclude = new Set([process.pid, ...(broker ? [broker.pid] : [])])
+  return { wallMs: performance.now(), selfMicros: u.user + u.system, broker: b, stat: procStat(), otherTicks: otherProcessTicks(exclude) }
 }
 
 export function share(a: Sample, b: Sample): CpuShare {
@@ -50,27 +92,31 @@ export function share(a: Sample, b: Sample): CpuShare {
   const broker = a.broker && b.broker ? (b.broker.micros - a.broker.micros) / (b.broker.wall - a.broker.wall) : null
   const loadgen = (b.selfMicros - a.selfMicros) / wallMicros
   const machine = a.stat && b.stat ? (b.stat.busy - a.stat.busy) / (b.stat.total - a.stat.total) : null
-  const others = machine === null ? null : Math.max(0, machine * CORES - loadgen - (broker ?? 0))
-  return { broker, loadgen, machine, others, brokerRssMB: b.broker ? b.broker.rss / 1e6 : null }
+  const others =
+    a.otherTicks !== null && b.otherTicks !== null ? Math.max(0, b.otherTicks - a.otherTicks) / TICKS_PER_SECOND / (wallMicros / 1e6) : null
+  const kernel = machine === null ? null : Math.max(0, machine * CORES - loadgen - (broker ?? 0) - (others ?? 0))
+  return { broker, loadgen, machine, others, kernel, brokerRssMB: b.broker ? b.broker.rss / 1e6 : null }
 }
 
-/** Share of all cores busy over the next `ms`. */
-export async function machineBusy(ms: number): Promise<number> {
-  const a = procStat()
+/** Share of all cores used by user processes other than this one over the next `ms` (the idle broker counts, but is idle). */
+export async function othersBusy(ms: number): Promise<number> {
+  const exclude = new Set([process.pid])
+  const a = otherProcessTicks(exclude)
+  const t0 = performance.now()
   await new Promise((r) => setTimeout(r, ms))
-  const b = procStat()
-  if (!a || !b || b.total === a.total) return 0
-  return (b.busy - a.busy) / (b.total - a.total)
+  const b = otherProcessTicks(exclude)
+  if (a === null || b === null) return 0
+  return Math.max(0, b - a) / TICKS_PER_SECOND / ((performance.now() - t0) / 1000) / CORES
 }
 
 /**
- * Waits (up to `maxMs`) until the machine is quiet: under `threshold` of all
- * cores busy over 300 ms. Other work on a 2-core machine halves what the broker
- * gets. Returns the last busy share seen.
+ * Waits (up to `maxMs`) until the machine is quiet: other user processes under
+ * `threshold` of all cores over 300 ms. Other work on a 2-core machine halves
+ * what the broker gets. Returns the last busy share seen.
  */
 export async function waitQuiet(maxMs: number, threshold = 0.15): Promise<number> {
   const until = performance.now() + maxMs
-  let busy = await machineBusy(300)
-  while (busy > threshold && performance.now() < until) busy = await machineBusy(300)
+  let busy = await othersBusy(300)
+  while (busy > threshold && performance.now() < until) busy = await othersBusy(300)
   return busy
 }

@@ -2,7 +2,7 @@
  * CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) in pure JS, slicing-by-8.
  *
  * Only the fallback for when `@node-rs/crc32` cannot load (see crc32c.ts and
- * docs/benchmarks-crc32c.md: the native one is an order of magnitude faster on
+ * docs/benchmarks/crc32c.md: the native one is an order of magnitude faster on
  * batch-sized input). Kept exported so the benchmark and the tests can compare both.
  */
 const POLY = 0x82f63b78

@@ -3,7 +3,7 @@
  *
  * Production uses `@node-rs/crc32` (hardware CRC in Rust): measured 3x faster
  * than pure-JS slicing-by-8 at 1 KiB and ~5x at 16 KiB–1 MiB
- * (docs/benchmarks-crc32c.md). JS only wins below ~200 B, by under 50 ns a call,
+ * (docs/benchmarks/crc32c.md). JS only wins below ~200 B, by under 50 ns a call,
  * which is not worth a second production path. The JS version is used only if
  * the native addon is missing or fails to load, so a broker still runs, slower.
  */
