@@ -14,8 +14,8 @@ Events go to stdout as JSON lines (flushed one by one):
   {"ev": "record", "p": <partition>, "o": <offset>, "v": <value>}
   {"ev": "error", "error": ...}
   {"ev": "closed", "processed": <count>}
-Commands come on stdin, one a line: "stop" closes the consumer gracefully and exits; so does end of input.
-With --max-records N the member stops by itself after processing N records.
+Commands come on stdin, one a line: "stop" closes the consumer gracefully and exits; so does end of input,
+unless --max-records N is given: then the member stops by itself after processing N records.
 librdkafka's own log (e.g. --debug cgrp,protocol) goes to stderr.
 """
 import argparse
@@ -134,8 +134,11 @@ stop = threading.Event()
 def read_commands():
     for line in sys.stdin:
         if line.strip() == "stop":
-            break
-    stop.set()
+            stop.set()
+            return
+    # End of input stops an interactive member; one with --max-records runs until it has them.
+    if not args.max_records:
+        stop.set()
 
 
 threading.Thread(target=read_commands, daemon=True).start()
