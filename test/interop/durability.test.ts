@@ -4,7 +4,7 @@
  * restarts it on the same data directory and reads everything back.
  */
 import assert from 'node:assert/strict'
-import { appendFileSync, readdirSync } from 'node:fs'
+import { appendFileSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { CreateTopics, Fetch, InitProducerId, Produce } from '../../src/protocol/apis/index.ts'
@@ -47,7 +47,10 @@ async function readAll(bootstrap: string, topic: string, partitions: number): Pr
 test('records acknowledged with acks=-1 survive kill -9 and a torn tail, and the log keeps accepting writes', async (t) => {
   const dir = tempDir()
   let broker = await spawnBroker(dir)
-  t.after(() => broker.kill('SIGKILL'))
+  t.after(async () => {
+    await broker.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+  })
   const c = await RawClient.connect(broker.bootstrap)
   const created = await c.request(CreateTopics, 5, { topics: [{ name: 'durable', numPartitions: 2, replicationFactor: 1 }] })
   assert.equal(created.topics[0]?.errorCode, ErrorCode.NONE)
@@ -102,7 +105,10 @@ test('records acknowledged with acks=-1 survive kill -9 and a torn tail, and the
 test('a producer retrying its last batch after a broker kill -9 gets the original offset, not a duplicate', async (t) => {
   const dir = tempDir()
   let broker = await spawnBroker(dir)
-  t.after(() => broker.kill('SIGKILL'))
+  t.after(async () => {
+    await broker.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+  })
   const c = await RawClient.connect(broker.bootstrap)
   await c.request(CreateTopics, 5, { topics: [{ name: 'idem', numPartitions: 1, replicationFactor: 1 }] })
   const init = await c.request(InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60000 })
