@@ -32,6 +32,7 @@ export class RawClient {
   static async connect(bootstrap: string): Promise<RawClient> {
     const [host, port] = bootstrap.split(':') as [string, string]
     const socket = connect(Number(port), host)
+    socket.setNoDelay(true)
     await new Promise<void>((res, rej) => {
       socket.once('connect', res)
       socket.once('error', rej)
@@ -66,7 +67,7 @@ export class RawClient {
   ): Promise<StructOf<Res>> {
     const id = this.#correlation++
     const pending = this.nextFrame()
-    for (const c of encodeRequest(api, version, id, 'raw-test', body)) this.#socket.write(c)
+    this.#socket.write(Buffer.concat(encodeRequest(api, version, id, 'raw-test', body)))
     const frame = await pending
     if (!frame) throw new Error(`connection closed instead of answering ${api.name} v${version}`)
     const { correlationId, body: out } = decodeResponse(api, version, frame)
