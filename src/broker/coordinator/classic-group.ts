@@ -6,8 +6,9 @@
  * `/work/shared/reference/group-coordinator.md` §1 and implemented in `coordinator.ts`; this file
  * enforces the transition table on every move.
  */
-import { ErrorCode } from '../../protocol/errors.ts'
+
 import { CONSUMER_PROTOCOL_TYPE, subscribedTopicsOf } from '../../protocol/consumer-protocol.ts'
+import { ErrorCode } from '../../protocol/errors.ts'
 import type { Deferred } from './result.ts'
 import type { JoinGroupResponse, JoinGroupResponseMember, SyncGroupResponse } from './types.ts'
 

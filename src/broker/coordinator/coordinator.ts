@@ -17,6 +17,7 @@
  * one for a group only known from the log rebuilds the group from it.
  */
 import { randomUUID } from 'node:crypto'
+import { CONSUMER_PROTOCOL_TYPE, EMPTY_CONSUMER_ASSIGNMENT } from '../../protocol/consumer-protocol.ts'
 import { ErrorCode } from '../../protocol/errors.ts'
 import type { Clock } from '../../util/clock.ts'
 import {
@@ -28,7 +29,6 @@ import {
   type RebalanceTrigger,
   shapeJoinResponse,
 } from './classic-group.ts'
-import { CONSUMER_PROTOCOL_TYPE, EMPTY_CONSUMER_ASSIGNMENT } from '../../protocol/consumer-protocol.ts'
 import { type CommittedOffset, OffsetStore } from './offsets.ts'
 import {
   type CoordinatorRecord,

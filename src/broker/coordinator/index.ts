@@ -9,16 +9,7 @@
  *   result.ts             CoordinatorResult, HandlerResult, Deferred
  *   types.ts              request/response types, RequestContext, CoordinatorConfig and defaults
  */
-export {
-  type ClassicGroup,
-  type ClassicGroupMember,
-  GROUP_STATES,
-  type GroupState,
-  IllegalStateTransitionError,
-  type Protocol,
-  type RebalanceTrigger,
-  VALID_PREVIOUS_STATES,
-} from './classic-group.ts'
+
 export {
   ASSIGNMENT_MAX_VERSION,
   type Assignment,
@@ -33,6 +24,16 @@ export {
   subscribedTopicsOf,
   type TopicPartitions,
 } from '../../protocol/consumer-protocol.ts'
+export {
+  type ClassicGroup,
+  type ClassicGroupMember,
+  GROUP_STATES,
+  type GroupState,
+  IllegalStateTransitionError,
+  type Protocol,
+  type RebalanceTrigger,
+  VALID_PREVIOUS_STATES,
+} from './classic-group.ts'
 export {
   GroupCoordinator,
   type GroupCoordinatorOptions,
