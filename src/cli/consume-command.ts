@@ -1,8 +1,9 @@
-/** `cohort consume`: print records in a kcat-style format, from chosen partitions (group consumption comes with the client's group support). */
+/** `cohort consume`: print records in a kcat-style format, from chosen partitions or as a member of a consumer group. */
 import type { Command } from 'commander'
 import { Admin } from '../admin/index.ts'
 import { SimpleConsumer } from '../client/index.ts'
 import { parseIntOption, withBootstrap } from './common.ts'
+import { consumeWithGroup } from './consume-group.ts'
 import { compileFormat } from './format.ts'
 
 interface ConsumeFlags {
@@ -13,6 +14,13 @@ interface ConsumeFlags {
   maxMessages?: string
   format: string
   exitAtEnd?: boolean
+  group?: string
+  assignor: string
+  instanceId?: string
+}
+
+async function writeOut(s: string): Promise<void> {
+  if (!process.stdout.write(s)) await new Promise((res) => process.stdout.once('drain', res))
 }
 
 export function registerConsume(program: Command): void {
@@ -23,11 +31,30 @@ export function registerConsume(program: Command): void {
     .option('--from-beginning', 'start at the earliest offset (default: the end)')
     .option('--max-messages <n>', 'stop after N records')
     .option('--format <fmt>', 'kcat-style format: %t %p %o %k %v %T %h %K %S, \\n \\t escapes', '%v\\n')
-    .option('-e, --exit-at-end', 'stop when every partition is read to its end')
+    .option('-e, --exit-at-end', 'stop when every partition is read to its end (without --group)')
+    .option('--group <group>', 'join this consumer group: commit after each record, commit on revoke, leave on SIGTERM')
+    .option('--assignor <name>', 'range, roundrobin, sticky or cooperative-sticky (with --group)', 'range')
+    .option('--instance-id <id>', 'static membership: group.instance.id (with --group)')
     .action(async (o: ConsumeFlags) => {
       const format = compileFormat(o.format)
       const max = parseIntOption('--max-messages', o.maxMessages, 1)
       const only = parseIntOption('--partition', o.partition, 0)
+      if (o.group !== undefined) {
+        if (only !== undefined || o.exitAtEnd) throw new Error('--partition and --exit-at-end do not go with --group')
+        process.exitCode = await consumeWithGroup({
+          bootstrapServers: o.bootstrapServer,
+          topic: o.topic,
+          groupId: o.group,
+          assignor: o.assignor,
+          instanceId: o.instanceId,
+          fromBeginning: o.fromBeginning === true,
+          maxMessages: max,
+          format,
+          write: writeOut,
+          log: (s) => process.stderr.write(`cohort consume: ${s}\n`),
+        })
+        return
+      }
       const admin = new Admin({ bootstrapServers: o.bootstrapServer, clientId: 'cohort-cli' })
       let partitions: number[]
       try {
@@ -54,7 +81,7 @@ export function registerConsume(program: Command): void {
       let count = 0
       try {
         for await (const r of consumer.records({ exitAtEnd: o.exitAtEnd === true })) {
-          if (!process.stdout.write(format(r))) await new Promise((res) => process.stdout.once('drain', res))
+          await writeOut(format(r))
           count++
           if ((max !== undefined && count >= max) || stop) break
         }

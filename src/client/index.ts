@@ -1,8 +1,11 @@
 /**
- * Cohort's Kafka client: a producer, a group-less consumer, and the shared
- * cluster layer (connections, version negotiation, metadata, retries) that
- * they and the admin client are built on.
+ * Cohort's Kafka client: a producer, a group consumer (classic protocol,
+ * eager and cooperative rebalancing, static membership), a group-less
+ * consumer, the assignors, and the shared cluster layer (connections,
+ * version negotiation, metadata, retries) that they and the admin client
+ * are built on.
  */
+export * from './assignors/index.ts'
 export {
   Cluster,
   type ClusterOptions,
@@ -13,6 +16,22 @@ export {
 } from './cluster/cluster.ts'
 export type { BrokerNode, ClusterMetadata, PartitionMetadata, TopicMetadata } from './cluster/metadata.ts'
 export { OffsetSpec } from './cluster/offsets.ts'
+export {
+  type CloseOptions,
+  type CommittedPosition,
+  Consumer,
+  type ConsumerOptions,
+  type Logger,
+  type LogLevel,
+  type ManualAssignment,
+  type Message,
+  type MessageBatch,
+  type OffsetToCommit,
+  type RebalanceListener,
+  type RunHandlers,
+  silentLogger,
+  stderrLogger,
+} from './consumer/consumer.ts'
 export {
   type ConsumerRecord,
   type IsolationLevel,
@@ -36,6 +55,13 @@ export {
   UnknownTopicError,
   UnsupportedVersionError,
 } from './errors.ts'
+export {
+  CommitFailedError,
+  FencedInstanceError,
+  GroupJoinError,
+  NoOffsetForPartitionError,
+  RebalanceListenerError,
+} from './group/errors.ts'
 export { Connection, type ConnectionOptions, type RequestOptions } from './network/connection.ts'
 export { ApiVersionTable, negotiateApiVersions } from './network/versions.ts'
 export { keyPartition, murmur2, toPositive } from './producer/murmur2.ts'

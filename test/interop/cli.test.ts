@@ -1,5 +1,6 @@
 /** The `cohort` CLI end to end: topics, produce and consume against an in-process broker, through the built bin. */
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { resolve } from 'node:path'
 import { after, before, test } from 'node:test'
 import { startBroker, type TestBroker } from '../helpers/broker.ts'
@@ -97,4 +98,64 @@ test('bad arguments fail with a message, not a stack trace', async () => {
   const f = await run(process.execPath, [BIN, 'consume', '--topic', 'cli-part', '--format', '%q', '--bootstrap-server', b.bootstrap])
   assert.equal(f.code, 1)
   assert.match(f.stderr, /unknown format token %q/)
+})
+
+test('consume --group: two members split the topic, commit as they go, and a rerun resumes after the commits', async () => {
+  await cohort(['topics', 'create', 'cli-group', '--partitions', '4'])
+  const lines = Array.from({ length: 200 }, (_, i) => `key-${i}:v${i}`).join('\n')
+  await cohort(['produce', '--topic', 'cli-group', '--key-separator', ':'], `${lines}\n`)
+  const member = () => {
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'consume',
+        '--topic',
+        'cli-group',
+        '--group',
+        'cli-g',
+        '--from-beginning',
+        '--format',
+        '%p %v\\n',
+        '--bootstrap-server',
+        b.bootstrap,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)))
+    return { child, out: () => out, err: () => err, exited }
+  }
+  const waitUntil = async (cond: () => boolean, what: string) => {
+    const deadline = Date.now() + 30_000
+    while (!cond()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+  const first = member()
+  await waitUntil(() => first.out().split('\n').length > 200, 'the first member to read everything')
+  const second = member()
+  await waitUntil(() => /assigned: cli-group-\d/.test(second.err()), 'the second member to get partitions')
+  const more = Array.from({ length: 100 }, (_, i) => `key-${i}:w${i}`).join('\n')
+  await cohort(['produce', '--topic', 'cli-group', '--key-separator', ':'], `${more}\n`)
+  const values = () => [...first.out().split('\n'), ...second.out().split('\n')].filter((l) => l !== '').map((l) => l.split(' ')[1])
+  await waitUntil(() => values().length >= 300, 'both members to read the second batch')
+  first.child.kill('SIGTERM')
+  second.child.kill('SIGTERM')
+  assert.deepEqual(await Promise.all([first.exited, second.exited]), [0, 0])
+  assert.match(first.err(), /revoked: .*\(offsets committed\)/)
+  const all = values()
+  assert.equal(all.length, 300)
+  assert.equal(new Set(all).size, 300, 'no record printed twice')
+  assert.ok(second.out().length > 0, 'the second member read part of the second batch')
+
+  await cohort(['produce', '--topic', 'cli-group', '--key-separator', ':'], 'late:last\n')
+  const rerun = await cohort(['consume', '--topic', 'cli-group', '--group', 'cli-g', '--max-messages', '1', '--format', '%v\\n'])
+  assert.equal(rerun, 'last\n', `the group resumes after its last commit\n--- first\n${first.err()}\n--- second\n${second.err()}`)
 })

@@ -5,42 +5,18 @@
  * One Fetch is in flight per leader at a time, carrying only the partitions
  * that have nothing buffered, so memory stays bounded by roughly one fetch per
  * partition and a slow reader slows fetching down (back-pressure). Positions
- * move as records are handed out.
+ * move as records are handed out. The fetching itself lives in `fetcher.ts`,
+ * shared with the group consumer.
  */
-import { Fetch } from '../../protocol/apis/index.ts'
-import { ErrorCode, errorInfo, KafkaError } from '../../protocol/errors.ts'
-import {
-  batchSpans,
-  controlType,
-  type DecodedBatch,
-  decodeBatch,
-  decodeBatchAsync,
-  type RecordHeader,
-} from '../../protocol/records/batch.ts'
-import { ZERO_UUID } from '../../protocol/schema/codec.ts'
-import type { ResponseOf } from '../../protocol/schema/dsl.ts'
-import { backoffMs, Cluster, type ClusterOptions, type NodeConnection } from '../cluster/cluster.ts'
-import { listOffsets, OffsetSpec, tpKey } from '../cluster/offsets.ts'
-import { ClientError, ClosedError, ConfigError, codeInvalidatesMetadata, invalidatesMetadata, UnknownTopicError } from '../errors.ts'
+import { Cluster, type ClusterOptions } from '../cluster/cluster.ts'
+import { ClosedError, ConfigError } from '../errors.ts'
+import { type ConsumerRecord, Fetcher, type FetchOptions, resolveFetchOptions } from './fetcher.ts'
 
-export type OffsetResetStrategy = 'earliest' | 'latest' | 'none'
-export type IsolationLevel = 'read_uncommitted' | 'read_committed'
+export type { ConsumerRecord, IsolationLevel, OffsetResetStrategy } from './fetcher.ts'
 
-export interface SimpleConsumerOptions extends Partial<ClusterOptions> {
+export interface SimpleConsumerOptions extends Partial<ClusterOptions>, FetchOptions {
   /** Share an existing cluster instead of opening one; it is not closed with the consumer. */
   cluster?: Cluster
-  /** `fetch.max.wait.ms` (500). */
-  fetchMaxWaitMs?: number
-  /** `fetch.min.bytes` (1). */
-  fetchMinBytes?: number
-  /** `fetch.max.bytes` (52428800). */
-  fetchMaxBytes?: number
-  /** `max.partition.fetch.bytes` (1048576). */
-  maxPartitionFetchBytes?: number
-  /** `isolation.level` ('read_uncommitted'). */
-  isolationLevel?: IsolationLevel
-  /** `auto.offset.reset` ('latest'): where to start without an offset, or after OFFSET_OUT_OF_RANGE. */
-  autoOffsetReset?: OffsetResetStrategy
 }
 
 export interface PartitionAssignment {
@@ -50,78 +26,14 @@ export interface PartitionAssignment {
   offset?: bigint | 'earliest' | 'latest'
 }
 
-export interface ConsumerRecord {
-  topic: string
-  partition: number
-  offset: bigint
-  /** Views into the fetched bytes; copy them to keep them for long after the record is processed. */
-  key: Buffer | null
-  value: Buffer | null
-  headers: RecordHeader[]
-  /** Ms since the epoch: create time, or the broker's append time for LogAppendTime topics. */
-  timestamp: bigint
-  timestampType: 'create' | 'log-append'
-  /** The partition's high watermark when the record was fetched. */
-  highWatermark: bigint
-  leaderEpoch: number
-}
-
-interface PartitionState {
-  topic: string
-  partition: number
-  /** Next offset to hand out or fetch; null while it must be looked up. */
-  position: bigint | null
-  reset: 'earliest' | 'latest' | null
-  /** Bumped by assign/seek so that data fetched for an old position is dropped. */
-  epoch: number
-  buffered: boolean
-  fetching: boolean
-  resetting: boolean
-  backoffUntil: number
-  failures: number
-  highWatermark: bigint
-  /** Where reading ends for `exitAtEnd`: the high watermark, or the last stable offset for read_committed; -1 until fetched. */
-  endOffset: bigint
-  /** A non-retriable error parks the partition until the next seek. */
-  error: Error | null
-}
-
-interface Completed {
-  state: PartitionState
-  epoch: number
-  records: ConsumerRecord[]
-  index: number
-  /** Position after the last batch, past control and filtered records too. */
-  nextOffset: bigint
-}
-
-const ISOLATION: Record<IsolationLevel, 0 | 1> = { read_uncommitted: 0, read_committed: 1 }
-
 export class SimpleConsumer implements AsyncIterable<ConsumerRecord> {
   readonly cluster: Cluster
   readonly #owns: boolean
-  readonly #o: {
-    fetchMaxWaitMs: number
-    fetchMinBytes: number
-    fetchMaxBytes: number
-    maxPartitionFetchBytes: number
-    isolationLevel: 0 | 1
-    autoOffsetReset: OffsetResetStrategy
-  }
-  #partitions = new Map<string, PartitionState>()
-  #completed: Completed[] = []
-  #errors: Error[] = []
-  #nodesFetching = new Set<number>()
-  #nodeBackoffUntil = new Map<number, number>()
-  #nodeFailures = new Map<number, number>()
-  #waiters: Array<() => void> = []
-  #scheduled = false
-  #timer: NodeJS.Timeout | null = null
-  #timerAt = Number.POSITIVE_INFINITY
-  #metadataRefreshing = false
+  readonly #fetcher: Fetcher
   #closed = false
 
   constructor(options: SimpleConsumerOptions) {
+    const fetchOptions = resolveFetchOptions(options)
     if (options.cluster) {
       this.cluster = options.cluster
       this.#owns = false
@@ -130,58 +42,27 @@ export class SimpleConsumer implements AsyncIterable<ConsumerRecord> {
       this.cluster = new Cluster(options as ClusterOptions)
       this.#owns = true
     }
-    const autoOffsetReset = options.autoOffsetReset ?? 'latest'
-    if (!['earliest', 'latest', 'none'].includes(autoOffsetReset)) throw new ConfigError(`autoOffsetReset must be earliest, latest or none`)
-    const isolation = options.isolationLevel ?? 'read_uncommitted'
-    if (!(isolation in ISOLATION)) throw new ConfigError(`isolationLevel must be read_uncommitted or read_committed`)
-    this.#o = {
-      fetchMaxWaitMs: options.fetchMaxWaitMs ?? 500,
-      fetchMinBytes: options.fetchMinBytes ?? 1,
-      fetchMaxBytes: options.fetchMaxBytes ?? 52_428_800,
-      maxPartitionFetchBytes: options.maxPartitionFetchBytes ?? 1_048_576,
-      isolationLevel: ISOLATION[isolation],
-      autoOffsetReset,
-    }
+    this.#fetcher = new Fetcher(this.cluster, fetchOptions)
   }
 
   /** Replaces the assignment. Partitions kept from the old one keep their position unless a new offset is given. */
   assign(assignments: readonly PartitionAssignment[]): void {
     if (this.#closed) throw new ClosedError('consumer')
-    const next = new Map<string, PartitionState>()
-    for (const a of assignments) {
-      if (typeof a.topic !== 'string' || !Number.isInteger(a.partition) || a.partition < 0) {
-        throw new ConfigError(`bad assignment ${JSON.stringify({ topic: a.topic, partition: a.partition })}`)
-      }
-      const key = tpKey(a.topic, a.partition)
-      const old = this.#partitions.get(key)
-      const st = old ?? this.#newState(a.topic, a.partition)
-      if (a.offset !== undefined || !old) this.#seekState(st, a.offset)
-      next.set(key, st)
-    }
-    for (const [key, st] of this.#partitions) if (!next.has(key)) st.epoch++
-    this.#partitions = next
-    this.#completed = this.#completed.filter(
-      (c) => next.get(tpKey(c.state.topic, c.state.partition)) === c.state && c.epoch === c.state.epoch,
-    )
-    this.#schedule()
+    this.#fetcher.assign(assignments)
   }
 
   /** Moves a partition's position; buffered records of it are dropped. */
   seek(topic: string, partition: number, offset: bigint | 'earliest' | 'latest'): void {
-    const st = this.#partitions.get(tpKey(topic, partition))
-    if (!st) throw new ConfigError(`${topic}-${partition} is not assigned`)
-    this.#seekState(st, offset)
-    this.#completed = this.#completed.filter((c) => c.state !== st)
-    this.#schedule()
+    this.#fetcher.seek(topic, partition, offset)
   }
 
   /** The next offset that will be returned for a partition (null while it is being looked up). */
   position(topic: string, partition: number): bigint | null | undefined {
-    return this.#partitions.get(tpKey(topic, partition))?.position
+    return this.#fetcher.position(topic, partition)
   }
 
   assignment(): { topic: string; partition: number }[] {
-    return [...this.#partitions.values()].map((s) => ({ topic: s.topic, partition: s.partition }))
+    return this.#fetcher.assignment()
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ConsumerRecord> {
@@ -211,472 +92,19 @@ export class SimpleConsumer implements AsyncIterable<ConsumerRecord> {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    if (this.#timer) clearTimeout(this.#timer)
-    this.#completed = []
-    this.#wake()
+    this.#fetcher.close()
     if (this.#owns) await this.cluster.close()
   }
-
-  // ---- delivery -----------------------------------------------------------------
 
   async #next(exitAtEnd: boolean): Promise<IteratorResult<ConsumerRecord>> {
     for (;;) {
       if (this.#closed) return { done: true, value: undefined }
-      const err = this.#errors.shift()
+      const err = this.#fetcher.takeError()
       if (err) throw err
-      const head = this.#completed[0]
-      if (head) {
-        const st = head.state
-        if (head.epoch !== st.epoch) {
-          this.#completed.shift()
-          continue
-        }
-        const rec = head.records[head.index++]
-        if (rec === undefined || head.index >= head.records.length) {
-          this.#completed.shift()
-          st.position = head.nextOffset
-          st.buffered = false
-          this.#schedule()
-        } else {
-          st.position = rec.offset + 1n
-        }
-        if (rec !== undefined) return { done: false, value: rec }
-        continue
-      }
-      if (exitAtEnd && this.#atEnd()) return { done: true, value: undefined }
-      await new Promise<void>((resolve) => this.#waiters.push(resolve))
+      const rec = this.#fetcher.takeRecord()
+      if (rec !== undefined) return { done: false, value: rec }
+      if (exitAtEnd && this.#fetcher.atEnd()) return { done: true, value: undefined }
+      await this.#fetcher.waitForData()
     }
-  }
-
-  #atEnd(): boolean {
-    for (const st of this.#partitions.values()) {
-      if (st.error) continue
-      if (st.buffered || st.position === null || st.endOffset < 0n || st.position < st.endOffset) return false
-    }
-    return true
-  }
-
-  #wake(): void {
-    for (const w of this.#waiters.splice(0)) w()
-  }
-
-  #newState(topic: string, partition: number): PartitionState {
-    return {
-      topic,
-      partition,
-      position: null,
-      reset: null,
-      epoch: 0,
-      buffered: false,
-      fetching: false,
-      resetting: false,
-      backoffUntil: 0,
-      failures: 0,
-      highWatermark: -1n,
-      endOffset: -1n,
-      error: null,
-    }
-  }
-
-  #seekState(st: PartitionState, offset: bigint | 'earliest' | 'latest' | undefined): void {
-    st.epoch++
-    st.buffered = false
-    st.error = null
-    st.failures = 0
-    st.backoffUntil = 0
-    if (typeof offset === 'bigint') {
-      if (offset < 0n) throw new ConfigError(`offset must be >= 0, not ${offset}`)
-      st.position = offset
-      st.reset = null
-      return
-    }
-    const strategy = offset ?? this.#o.autoOffsetReset
-    st.position = null
-    if (strategy === 'none') {
-      st.reset = null
-      st.error = new ConfigError(`no offset given for ${st.topic}-${st.partition} and autoOffsetReset is 'none'`)
-      this.#errors.push(st.error)
-      this.#wake()
-    } else {
-      st.reset = strategy
-    }
-  }
-
-  // ---- fetching -----------------------------------------------------------------
-
-  #schedule(): void {
-    if (this.#scheduled || this.#closed) return
-    this.#scheduled = true
-    queueMicrotask(() => {
-      this.#scheduled = false
-      this.#run()
-    })
-  }
-
-  #arm(atMs: number): void {
-    if (!Number.isFinite(atMs) || this.#closed) return
-    if (this.#timer && this.#timerAt <= atMs) return
-    if (this.#timer) clearTimeout(this.#timer)
-    this.#timerAt = atMs
-    this.#timer = setTimeout(
-      () => {
-        this.#timer = null
-        this.#timerAt = Number.POSITIVE_INFINITY
-        this.#run()
-      },
-      Math.max(0, atMs - Date.now()),
-    )
-  }
-
-  #run(): void {
-    if (this.#closed) return
-    const now = Date.now()
-    let nextWake = Number.POSITIVE_INFINITY
-    const toReset: PartitionState[] = []
-    const byLeader = new Map<number, PartitionState[]>()
-    for (const st of this.#partitions.values()) {
-      if (st.error || st.buffered || st.fetching || st.resetting) continue
-      if (st.backoffUntil > now) {
-        nextWake = Math.min(nextWake, st.backoffUntil)
-        continue
-      }
-      if (st.position === null) {
-        if (st.reset) toReset.push(st)
-        continue
-      }
-      const leader = this.cluster.metadata.leaderFor(st.topic, st.partition)
-      if (leader === undefined || !this.cluster.metadata.brokers.has(leader)) {
-        this.#refreshMetadata()
-        continue
-      }
-      if (this.#nodesFetching.has(leader)) continue
-      const until = this.#nodeBackoffUntil.get(leader) ?? 0
-      if (until > now) {
-        nextWake = Math.min(nextWake, until)
-        continue
-      }
-      let list = byLeader.get(leader)
-      if (!list) byLeader.set(leader, (list = []))
-      list.push(st)
-    }
-    if (toReset.length > 0) void this.#resetOffsets(toReset)
-    for (const [leader, list] of byLeader) void this.#fetch(leader, list)
-    this.#arm(nextWake)
-  }
-
-  #refreshMetadata(): void {
-    if (this.#metadataRefreshing) return
-    this.#metadataRefreshing = true
-    const topics = [...new Set([...this.#partitions.values()].map((s) => s.topic))]
-    this.cluster
-      .topics(topics, { autoCreate: false })
-      .catch((err: unknown) => {
-        // A topic that does not exist is the caller's mistake: report it; anything else is retried.
-        if (err instanceof UnknownTopicError) this.#fatal([err.topic], err)
-        else if (err instanceof KafkaError && !err.retriable) this.#fatal(topics, err)
-      })
-      .finally(() => {
-        setTimeout(() => {
-          this.#metadataRefreshing = false
-          this.#schedule()
-        }, this.cluster.options.retryBackoffMs)
-      })
-  }
-
-  #fatal(topics: string[], err: Error): void {
-    let reported = false
-    for (const st of this.#partitions.values()) {
-      if (!topics.includes(st.topic) || st.error) continue
-      st.error = err
-      if (!reported) this.#errors.push(err)
-      reported = true
-    }
-    this.#wake()
-  }
-
-  #backoff(st: PartitionState): void {
-    st.failures++
-    st.backoffUntil = Date.now() + backoffMs(st.failures, this.cluster.options.retryBackoffMs, this.cluster.options.retryBackoffMaxMs)
-  }
-
-  #partitionError(st: PartitionState, err: Error): void {
-    st.error = err
-    this.#errors.push(err)
-    this.#wake()
-  }
-
-  async #resetOffsets(states: PartitionState[]): Promise<void> {
-    const epochs = new Map(states.map((s) => [s, s.epoch]))
-    for (const s of states) s.resetting = true
-    try {
-      const answers = await listOffsets(
-        this.cluster,
-        states.map((s) => ({
-          topic: s.topic,
-          partition: s.partition,
-          timestamp: s.reset === 'earliest' ? OffsetSpec.earliest : OffsetSpec.latest,
-        })),
-        { isolationLevel: this.#o.isolationLevel, timeoutMs: this.cluster.options.requestTimeoutMs },
-      )
-      for (const s of states) {
-        if (epochs.get(s) !== s.epoch) continue
-        const a = answers.get(tpKey(s.topic, s.partition))
-        if (!a) continue
-        if (a.error) {
-          if (a.error.retriable) this.#backoff(s)
-          else this.#partitionError(s, a.error)
-          continue
-        }
-        s.position = a.offset
-        s.reset = null
-        s.failures = 0
-      }
-    } catch (err) {
-      if (this.#closed) return
-      for (const s of states) this.#backoff(s)
-      if (!(err instanceof ClientError && err.retriable) && !(err instanceof KafkaError && err.retriable)) {
-        this.#errors.push(err as Error)
-        this.#wake()
-      }
-    } finally {
-      for (const s of states) s.resetting = false
-      this.#schedule()
-      this.#wake()
-    }
-  }
-
-  async #fetch(leader: number, states: PartitionState[]): Promise<void> {
-    this.#nodesFetching.add(leader)
-    for (const s of states) s.fetching = true
-    const epochs = new Map(states.map((s) => [s, s.epoch]))
-    try {
-      let nc: NodeConnection
-      try {
-        nc = this.cluster.readyConnection(leader) ?? (await this.cluster.connection(leader))
-      } catch (err) {
-        this.#nodeFailed(leader, err as Error)
-        return
-      }
-      const meta = this.cluster.metadata
-      const ids = new Map<string, string>()
-      let haveIds = true
-      for (const s of states) {
-        const id = meta.topic(s.topic)?.topicId
-        if (id && id !== ZERO_UUID) ids.set(s.topic, id)
-        else haveIds = false
-      }
-      // Fetch v13+ names topics by id only; without ids (old Metadata) stay at v12. v4 is the first with isolation levels.
-      const version = nc.versions.pick(Fetch, { min: 4, max: haveIds ? undefined : 12 })
-      const topics = new Map<string, PartitionState[]>()
-      for (const s of states) {
-        let l = topics.get(s.topic)
-        if (!l) topics.set(s.topic, (l = []))
-        l.push(s)
-      }
-      const positions = new Map(states.map((s) => [s, s.position as bigint]))
-      let res: ResponseOf<typeof Fetch>
-      try {
-        res = await nc.conn.request(
-          Fetch,
-          version,
-          {
-            replicaId: -1,
-            maxWaitMs: this.#o.fetchMaxWaitMs,
-            minBytes: this.#o.fetchMinBytes,
-            maxBytes: this.#o.fetchMaxBytes,
-            isolationLevel: this.#o.isolationLevel,
-            // Session id 0 with epoch -1: a full fetch every time, no incremental session (KIP-227).
-            sessionId: 0,
-            sessionEpoch: -1,
-            topics: [...topics].map(([topic, list]) => ({
-              topic,
-              topicId: ids.get(topic) ?? ZERO_UUID,
-              partitions: list.map((s) => ({
-                partition: s.partition,
-                currentLeaderEpoch: -1,
-                fetchOffset: positions.get(s) as bigint,
-                lastFetchedEpoch: -1,
-                logStartOffset: -1n,
-                partitionMaxBytes: this.#o.maxPartitionFetchBytes,
-              })),
-            })),
-            forgottenTopicsData: [],
-            rackId: '',
-          },
-          { timeoutMs: nc.conn.requestTimeoutMs + this.#o.fetchMaxWaitMs },
-        )
-      } catch (err) {
-        this.#nodeFailed(leader, err as Error)
-        return
-      }
-      this.#nodeBackoffUntil.delete(leader)
-      this.#nodeFailures.delete(leader)
-      if (res.errorCode !== ErrorCode.NONE) {
-        const err = new KafkaError(res.errorCode, `Fetch from broker ${leader}: ${errorInfo(res.errorCode).name}`)
-        if (err.retriable) for (const s of states) this.#backoff(s)
-        else for (const s of states) this.#partitionError(s, err)
-        return
-      }
-      const byId = new Map([...ids].map(([name, id]) => [id, name]))
-      for (const t of res.responses) {
-        const name = version >= 13 ? byId.get(t.topicId) : t.topic
-        if (name === undefined) continue
-        for (const p of t.partitions) {
-          const st = this.#partitions.get(tpKey(name, p.partitionIndex))
-          if (!st || !epochs.has(st) || epochs.get(st) !== st.epoch || st.position !== positions.get(st)) continue
-          await this.#partitionData(st, positions.get(st) as bigint, p)
-        }
-      }
-    } finally {
-      this.#nodesFetching.delete(leader)
-      for (const s of states) s.fetching = false
-      this.#schedule()
-      // An exitAtEnd reader may be waiting for exactly this: an answer with no new records.
-      this.#wake()
-    }
-  }
-
-  #nodeFailed(leader: number, err: Error): void {
-    if (this.#closed) return
-    const failures = (this.#nodeFailures.get(leader) ?? 0) + 1
-    this.#nodeFailures.set(leader, failures)
-    this.#nodeBackoffUntil.set(
-      leader,
-      Date.now() + backoffMs(failures, this.cluster.options.retryBackoffMs, this.cluster.options.retryBackoffMaxMs),
-    )
-    if (invalidatesMetadata(err)) {
-      this.cluster.invalidate()
-      this.#refreshMetadata()
-    } else if (!(err instanceof ClientError && err.retriable)) {
-      this.#errors.push(err)
-      this.#wake()
-    }
-  }
-
-  async #partitionData(
-    st: PartitionState,
-    fetchOffset: bigint,
-    p: ResponseOf<typeof Fetch>['responses'][number]['partitions'][number],
-  ): Promise<void> {
-    const code = p.errorCode
-    if (code !== ErrorCode.NONE) {
-      if (code === ErrorCode.OFFSET_OUT_OF_RANGE) {
-        if (this.#o.autoOffsetReset === 'none') {
-          this.#partitionError(st, new KafkaError(code, `${st.topic}-${st.partition}: offset ${fetchOffset} is out of range`))
-        } else {
-          st.position = null
-          st.reset = this.#o.autoOffsetReset
-        }
-        return
-      }
-      const err = new KafkaError(code, `${st.topic}-${st.partition}: ${errorInfo(code).name}`)
-      if (codeInvalidatesMetadata(code)) {
-        this.cluster.invalidate(code)
-        this.#refreshMetadata()
-        this.#backoff(st)
-      } else if (err.retriable) {
-        this.#backoff(st)
-      } else {
-        this.#partitionError(st, err)
-      }
-      return
-    }
-    st.highWatermark = p.highWatermark
-    st.endOffset = this.#o.isolationLevel === 1 && p.lastStableOffset >= 0n ? p.lastStableOffset : p.highWatermark
-    st.failures = 0
-    const data = p.records
-    if (!data || data.length === 0) return
-    let batches: DecodedBatch[]
-    try {
-      batches = []
-      for (const s of batchSpans(data)) {
-        // Compressed batches decompress off the event loop; plain ones decode in place.
-        const compressed = (data.readInt16BE(s.at + 21) & 0x07) !== 0
-        batches.push(compressed ? await decodeBatchAsync(data, s.at) : decodeBatch(data, s.at))
-      }
-    } catch (err) {
-      this.#partitionError(
-        st,
-        new KafkaError(ErrorCode.CORRUPT_MESSAGE, `${st.topic}-${st.partition} at offset ${fetchOffset}: ${(err as Error).message}`),
-      )
-      return
-    }
-    if (batches.length === 0) {
-      // Data but not one whole batch: the batch is larger than maxPartitionFetchBytes on a broker without KIP-74.
-      this.#partitionError(
-        st,
-        new ClientError(
-          `${st.topic}-${st.partition}: the batch at offset ${fetchOffset} is larger than maxPartitionFetchBytes (${this.#o.maxPartitionFetchBytes})`,
-          false,
-        ),
-      )
-      return
-    }
-    const records = this.#select(st, fetchOffset, batches, p.highWatermark, p.abortedTransactions ?? [])
-    const last = batches[batches.length - 1] as DecodedBatch
-    const nextOffset = last.baseOffset + BigInt(last.lastOffsetDelta) + 1n
-    if (nextOffset <= fetchOffset) {
-      // Only batches wholly before the fetch offset: nothing to gain by asking again at once.
-      this.#backoff(st)
-      return
-    }
-    if (records.length === 0) {
-      st.position = nextOffset
-      return
-    }
-    st.buffered = true
-    this.#completed.push({ state: st, epoch: st.epoch, records, index: 0, nextOffset })
-    this.#wake()
-  }
-
-  /**
-   * The records to hand out: control batches dropped, records before the fetch
-   * offset dropped (brokers return whole batches), and for read_committed the
-   * batches of aborted transactions dropped, as the Java consumer does.
-   */
-  #select(
-    st: PartitionState,
-    fetchOffset: bigint,
-    batches: DecodedBatch[],
-    highWatermark: bigint,
-    aborted: { producerId: bigint; firstOffset: bigint }[],
-  ): ConsumerRecord[] {
-    const out: ConsumerRecord[] = []
-    const readCommitted = this.#o.isolationLevel === 1
-    const pending = readCommitted
-      ? [...aborted].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0))
-      : []
-    const abortedProducers = new Set<bigint>()
-    for (const b of batches) {
-      const lastOffset = b.baseOffset + BigInt(b.lastOffsetDelta)
-      if (readCommitted && b.isTransactional) {
-        while (pending.length > 0 && (pending[0] as { firstOffset: bigint }).firstOffset <= lastOffset) {
-          abortedProducers.add((pending.shift() as { producerId: bigint }).producerId)
-        }
-      }
-      if (b.isControl) {
-        if (readCommitted && b.records.length > 0 && controlType(b.records[0] as { key: Buffer | null }) === 'abort') {
-          abortedProducers.delete(b.producerId)
-        }
-        continue
-      }
-      if (readCommitted && b.isTransactional && abortedProducers.has(b.producerId)) continue
-      for (const r of b.records) {
-        if (r.offset < fetchOffset) continue
-        out.push({
-          topic: st.topic,
-          partition: st.partition,
-          offset: r.offset,
-          key: r.key,
-          value: r.value,
-          headers: r.headers,
-          timestamp: r.timestamp,
-          timestampType: b.logAppendTime ? 'log-append' : 'create',
-          highWatermark,
-          leaderEpoch: b.partitionLeaderEpoch,
-        })
-      }
-    }
-    return out
   }
 }

@@ -1,0 +1,780 @@
+/**
+ * The fetch engine shared by `SimpleConsumer` and the group `Consumer`: per-partition positions,
+ * one Fetch in flight per leader carrying only the partitions that have nothing buffered (so
+ * memory stays bounded by roughly one fetch per partition and a slow reader slows fetching down),
+ * offset resets, and a queue of completed fetches that readers take records from.
+ *
+ * Positions move as records are taken, so a position is always "the next offset the application
+ * has not been given". A partition can be paused (not fetched, its buffered records kept but not
+ * handed out) or held without a position (`add(tp, 'hold')`) until a `seek` gives it one, which is
+ * how the group consumer waits for committed offsets.
+ */
+import { Fetch } from '../../protocol/apis/index.ts'
+import { ErrorCode, errorInfo, KafkaError } from '../../protocol/errors.ts'
+import {
+  batchSpans,
+  controlType,
+  type DecodedBatch,
+  decodeBatch,
+  decodeBatchAsync,
+  type RecordHeader,
+} from '../../protocol/records/batch.ts'
+import { ZERO_UUID } from '../../protocol/schema/codec.ts'
+import type { ResponseOf } from '../../protocol/schema/dsl.ts'
+import { backoffMs, type Cluster, type NodeConnection } from '../cluster/cluster.ts'
+import { listOffsets, OffsetSpec, tpKey } from '../cluster/offsets.ts'
+import { ClientError, ConfigError, codeInvalidatesMetadata, invalidatesMetadata, UnknownTopicError } from '../errors.ts'
+
+export type OffsetResetStrategy = 'earliest' | 'latest' | 'none'
+export type IsolationLevel = 'read_uncommitted' | 'read_committed'
+
+/** Fetch settings, with Kafka's names and defaults. */
+export interface FetchOptions {
+  /** `fetch.max.wait.ms` (500). */
+  fetchMaxWaitMs?: number
+  /** `fetch.min.bytes` (1). */
+  fetchMinBytes?: number
+  /** `fetch.max.bytes` (52428800). */
+  fetchMaxBytes?: number
+  /** `max.partition.fetch.bytes` (1048576). */
+  maxPartitionFetchBytes?: number
+  /** `isolation.level` ('read_uncommitted'). */
+  isolationLevel?: IsolationLevel
+  /** `auto.offset.reset` ('latest'): where to start without an offset, or after OFFSET_OUT_OF_RANGE. */
+  autoOffsetReset?: OffsetResetStrategy
+}
+
+export interface ResolvedFetchOptions {
+  fetchMaxWaitMs: number
+  fetchMinBytes: number
+  fetchMaxBytes: number
+  maxPartitionFetchBytes: number
+  isolationLevel: 0 | 1
+  autoOffsetReset: OffsetResetStrategy
+}
+
+const ISOLATION: Record<IsolationLevel, 0 | 1> = { read_uncommitted: 0, read_committed: 1 }
+
+export function resolveFetchOptions(options: FetchOptions): ResolvedFetchOptions {
+  const autoOffsetReset = options.autoOffsetReset ?? 'latest'
+  if (!['earliest', 'latest', 'none'].includes(autoOffsetReset)) throw new ConfigError(`autoOffsetReset must be earliest, latest or none`)
+  const isolation = options.isolationLevel ?? 'read_uncommitted'
+  if (!(isolation in ISOLATION)) throw new ConfigError(`isolationLevel must be read_uncommitted or read_committed`)
+  return {
+    fetchMaxWaitMs: options.fetchMaxWaitMs ?? 500,
+    fetchMinBytes: options.fetchMinBytes ?? 1,
+    fetchMaxBytes: options.fetchMaxBytes ?? 52_428_800,
+    maxPartitionFetchBytes: options.maxPartitionFetchBytes ?? 1_048_576,
+    isolationLevel: ISOLATION[isolation],
+    autoOffsetReset,
+  }
+}
+
+export interface ConsumerRecord {
+  topic: string
+  partition: number
+  offset: bigint
+  /** Views into the fetched bytes; copy them to keep them for long after the record is processed. */
+  key: Buffer | null
+  value: Buffer | null
+  headers: RecordHeader[]
+  /** Ms since the epoch: create time, or the broker's append time for LogAppendTime topics. */
+  timestamp: bigint
+  timestampType: 'create' | 'log-append'
+  /** The partition's high watermark when the record was fetched. */
+  highWatermark: bigint
+  leaderEpoch: number
+}
+
+/** Records of one partition taken in one go, in offset order. */
+export interface TakenRecords {
+  topic: string
+  partition: number
+  records: ConsumerRecord[]
+  /** The partition's high watermark when these were fetched. */
+  highWatermark: bigint
+}
+
+/** Where to start a partition: an offset, a reset strategy, or 'hold' (no position until a seek). */
+export type StartOffset = bigint | 'earliest' | 'latest' | 'hold'
+
+interface PartitionState {
+  topic: string
+  partition: number
+  /** Next offset to hand out or fetch; null while it must be looked up. */
+  position: bigint | null
+  reset: 'earliest' | 'latest' | null
+  /** Bumped by assign/seek so that data fetched for an old position is dropped. */
+  epoch: number
+  buffered: boolean
+  fetching: boolean
+  resetting: boolean
+  paused: boolean
+  backoffUntil: number
+  failures: number
+  highWatermark: bigint
+  /** Where reading ends for `exitAtEnd`: the high watermark, or the last stable offset for read_committed; -1 until fetched. */
+  endOffset: bigint
+  /** A non-retriable error parks the partition until the next seek. */
+  error: Error | null
+}
+
+interface Completed {
+  state: PartitionState
+  epoch: number
+  records: ConsumerRecord[]
+  index: number
+  /** Position after the last batch, past control and filtered records too. */
+  nextOffset: bigint
+  highWatermark: bigint
+}
+
+export class Fetcher {
+  readonly cluster: Cluster
+  readonly #o: ResolvedFetchOptions
+  #partitions = new Map<string, PartitionState>()
+  #completed: Completed[] = []
+  #errors: Error[] = []
+  #nodesFetching = new Set<number>()
+  #nodeBackoffUntil = new Map<number, number>()
+  #nodeFailures = new Map<number, number>()
+  #waiters: Array<() => void> = []
+  #scheduled = false
+  #timer: NodeJS.Timeout | null = null
+  #timerAt = Number.POSITIVE_INFINITY
+  #metadataRefreshing = false
+  #closed = false
+
+  constructor(cluster: Cluster, options: ResolvedFetchOptions) {
+    this.cluster = cluster
+    this.#o = options
+  }
+
+  get options(): ResolvedFetchOptions {
+    return this.#o
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  // ---- assignment -------------------------------------------------------------------------
+
+  /** Replaces the assignment. Partitions kept from the old one keep their position unless a new offset is given. */
+  assign(assignments: readonly { topic: string; partition: number; offset?: StartOffset }[]): void {
+    const next = new Map<string, PartitionState>()
+    for (const a of assignments) {
+      checkTp(a.topic, a.partition)
+      const key = tpKey(a.topic, a.partition)
+      const old = this.#partitions.get(key)
+      const st = old ?? this.#newState(a.topic, a.partition)
+      if (a.offset !== undefined || !old) this.#seekState(st, a.offset)
+      next.set(key, st)
+    }
+    for (const [key, st] of this.#partitions) if (!next.has(key)) st.epoch++
+    this.#partitions = next
+    this.#completed = this.#completed.filter(
+      (c) => next.get(tpKey(c.state.topic, c.state.partition)) === c.state && c.epoch === c.state.epoch,
+    )
+    this.#schedule()
+  }
+
+  /** Adds partitions to the assignment (existing ones are left alone); no offset means `autoOffsetReset`. */
+  add(partitions: readonly { topic: string; partition: number }[], offset?: StartOffset): void {
+    for (const tp of partitions) {
+      checkTp(tp.topic, tp.partition)
+      const key = tpKey(tp.topic, tp.partition)
+      if (this.#partitions.has(key)) continue
+      const st = this.#newState(tp.topic, tp.partition)
+      this.#seekState(st, offset)
+      this.#partitions.set(key, st)
+    }
+    this.#schedule()
+  }
+
+  /** Removes partitions; their buffered records are dropped and in-flight data for them is ignored. */
+  remove(partitions: readonly { topic: string; partition: number }[]): void {
+    const gone = new Set<PartitionState>()
+    for (const tp of partitions) {
+      const key = tpKey(tp.topic, tp.partition)
+      const st = this.#partitions.get(key)
+      if (!st) continue
+      st.epoch++
+      gone.add(st)
+      this.#partitions.delete(key)
+    }
+    if (gone.size > 0) this.#completed = this.#completed.filter((c) => !gone.has(c.state))
+  }
+
+  has(topic: string, partition: number): boolean {
+    return this.#partitions.has(tpKey(topic, partition))
+  }
+
+  /** Moves a partition's position; buffered records of it are dropped. */
+  seek(topic: string, partition: number, offset: bigint | 'earliest' | 'latest'): void {
+    const st = this.#partitions.get(tpKey(topic, partition))
+    if (!st) throw new ConfigError(`${topic}-${partition} is not assigned`)
+    this.#seekState(st, offset)
+    this.#completed = this.#completed.filter((c) => c.state !== st)
+    this.#schedule()
+  }
+
+  /** Stops fetching a partition and handing out its buffered records, keeping its position. */
+  pause(topic: string, partition: number): void {
+    const st = this.#partitions.get(tpKey(topic, partition))
+    if (!st) throw new ConfigError(`${topic}-${partition} is not assigned`)
+    st.paused = true
+  }
+
+  resume(topic: string, partition: number): void {
+    const st = this.#partitions.get(tpKey(topic, partition))
+    if (!st) throw new ConfigError(`${topic}-${partition} is not assigned`)
+    st.paused = false
+    this.#schedule()
+    this.wake()
+  }
+
+  isPaused(topic: string, partition: number): boolean {
+    return this.#partitions.get(tpKey(topic, partition))?.paused === true
+  }
+
+  /** The next offset that will be returned for a partition (null while it is being looked up). */
+  position(topic: string, partition: number): bigint | null | undefined {
+    return this.#partitions.get(tpKey(topic, partition))?.position
+  }
+
+  /** The partition's last known high watermark (−1 before its first fetch). */
+  highWatermark(topic: string, partition: number): bigint | undefined {
+    return this.#partitions.get(tpKey(topic, partition))?.highWatermark
+  }
+
+  assignment(): { topic: string; partition: number }[] {
+    return [...this.#partitions.values()].map((s) => ({ topic: s.topic, partition: s.partition }))
+  }
+
+  // ---- taking records ---------------------------------------------------------------------
+
+  /** The oldest error not yet reported, if any. */
+  takeError(): Error | undefined {
+    return this.#errors.shift()
+  }
+
+  /** Reports an error through the same channel as fetch errors. */
+  pushError(err: Error): void {
+    this.#errors.push(err)
+    this.wake()
+  }
+
+  /** The next buffered record (of a partition that is not paused), moving its position past it. */
+  takeRecord(): ConsumerRecord | undefined {
+    for (let i = 0; i < this.#completed.length; ) {
+      const c = this.#completed[i] as Completed
+      const st = c.state
+      if (c.epoch !== st.epoch) {
+        this.#completed.splice(i, 1)
+        continue
+      }
+      if (st.paused) {
+        i++
+        continue
+      }
+      const rec = c.records[c.index++]
+      if (rec === undefined || c.index >= c.records.length) this.#finish(i, c)
+      else st.position = rec.offset + 1n
+      if (rec !== undefined) return rec
+    }
+    return undefined
+  }
+
+  /** Up to `max` buffered records of one partition (not paused), moving its position past them. */
+  takeRecords(max: number): TakenRecords | undefined {
+    for (let i = 0; i < this.#completed.length; ) {
+      const c = this.#completed[i] as Completed
+      const st = c.state
+      if (c.epoch !== st.epoch) {
+        this.#completed.splice(i, 1)
+        continue
+      }
+      if (st.paused) {
+        i++
+        continue
+      }
+      const records = c.records.slice(c.index, c.index + Math.max(1, max))
+      c.index += records.length
+      if (c.index >= c.records.length) this.#finish(i, c)
+      else st.position = (records[records.length - 1] as ConsumerRecord).offset + 1n
+      if (records.length > 0) return { topic: st.topic, partition: st.partition, records, highWatermark: c.highWatermark }
+    }
+    return undefined
+  }
+
+  #finish(i: number, c: Completed): void {
+    this.#completed.splice(i, 1)
+    c.state.position = c.nextOffset
+    c.state.buffered = false
+    this.#schedule()
+  }
+
+  /** Whether every partition (not paused, not failed) has been read up to the end its last fetch reported. */
+  atEnd(): boolean {
+    for (const st of this.#partitions.values()) {
+      if (st.error || st.paused) continue
+      if (st.buffered || st.position === null || st.endOffset < 0n || st.position < st.endOffset) return false
+    }
+    return true
+  }
+
+  /** Resolves at the next change a reader may care about: data, an error, a fetch answer, `wake()` or close. */
+  waitForData(): Promise<void> {
+    if (this.#closed) return Promise.resolve()
+    return new Promise<void>((resolve) => this.#waiters.push(resolve))
+  }
+
+  wake(): void {
+    for (const w of this.#waiters.splice(0)) w()
+  }
+
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#completed = []
+    this.wake()
+  }
+
+  // ---- partition state --------------------------------------------------------------------
+
+  #newState(topic: string, partition: number): PartitionState {
+    return {
+      topic,
+      partition,
+      position: null,
+      reset: null,
+      epoch: 0,
+      buffered: false,
+      fetching: false,
+      resetting: false,
+      paused: false,
+      backoffUntil: 0,
+      failures: 0,
+      highWatermark: -1n,
+      endOffset: -1n,
+      error: null,
+    }
+  }
+
+  #seekState(st: PartitionState, offset: StartOffset | undefined): void {
+    st.epoch++
+    st.buffered = false
+    st.error = null
+    st.failures = 0
+    st.backoffUntil = 0
+    if (typeof offset === 'bigint') {
+      if (offset < 0n) throw new ConfigError(`offset must be >= 0, not ${offset}`)
+      st.position = offset
+      st.reset = null
+      return
+    }
+    st.position = null
+    if (offset === 'hold') {
+      st.reset = null
+      return
+    }
+    const strategy = offset ?? this.#o.autoOffsetReset
+    if (strategy === 'none') {
+      st.reset = null
+      st.error = new ConfigError(`no offset given for ${st.topic}-${st.partition} and autoOffsetReset is 'none'`)
+      this.#errors.push(st.error)
+      this.wake()
+    } else {
+      st.reset = strategy
+    }
+  }
+
+  // ---- fetching ---------------------------------------------------------------------------
+
+  #schedule(): void {
+    if (this.#scheduled || this.#closed) return
+    this.#scheduled = true
+    queueMicrotask(() => {
+      this.#scheduled = false
+      this.#run()
+    })
+  }
+
+  #arm(atMs: number): void {
+    if (!Number.isFinite(atMs) || this.#closed) return
+    if (this.#timer && this.#timerAt <= atMs) return
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timerAt = atMs
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = null
+        this.#timerAt = Number.POSITIVE_INFINITY
+        this.#run()
+      },
+      Math.max(0, atMs - Date.now()),
+    )
+  }
+
+  #run(): void {
+    if (this.#closed) return
+    const now = Date.now()
+    let nextWake = Number.POSITIVE_INFINITY
+    const toReset: PartitionState[] = []
+    const byLeader = new Map<number, PartitionState[]>()
+    for (const st of this.#partitions.values()) {
+      if (st.error || st.buffered || st.fetching || st.resetting || st.paused) continue
+      if (st.backoffUntil > now) {
+        nextWake = Math.min(nextWake, st.backoffUntil)
+        continue
+      }
+      if (st.position === null) {
+        if (st.reset) toReset.push(st)
+        continue
+      }
+      const leader = this.cluster.metadata.leaderFor(st.topic, st.partition)
+      if (leader === undefined || !this.cluster.metadata.brokers.has(leader)) {
+        this.#refreshMetadata()
+        continue
+      }
+      if (this.#nodesFetching.has(leader)) continue
+      const until = this.#nodeBackoffUntil.get(leader) ?? 0
+      if (until > now) {
+        nextWake = Math.min(nextWake, until)
+        continue
+      }
+      let list = byLeader.get(leader)
+      if (!list) byLeader.set(leader, (list = []))
+      list.push(st)
+    }
+    if (toReset.length > 0) void this.#resetOffsets(toReset)
+    for (const [leader, list] of byLeader) void this.#fetch(leader, list)
+    this.#arm(nextWake)
+  }
+
+  #refreshMetadata(): void {
+    if (this.#metadataRefreshing) return
+    this.#metadataRefreshing = true
+    const topics = [...new Set([...this.#partitions.values()].map((s) => s.topic))]
+    this.cluster
+      .topics(topics, { autoCreate: false })
+      .catch((err: unknown) => {
+        // A topic that does not exist is the caller's mistake: report it; anything else is retried.
+        if (err instanceof UnknownTopicError) this.#fatal([err.topic], err)
+        else if (err instanceof KafkaError && !err.retriable) this.#fatal(topics, err)
+      })
+      .finally(() => {
+        setTimeout(() => {
+          this.#metadataRefreshing = false
+          this.#schedule()
+        }, this.cluster.options.retryBackoffMs)
+      })
+  }
+
+  #fatal(topics: string[], err: Error): void {
+    let reported = false
+    for (const st of this.#partitions.values()) {
+      if (!topics.includes(st.topic) || st.error) continue
+      st.error = err
+      if (!reported) this.#errors.push(err)
+      reported = true
+    }
+    this.wake()
+  }
+
+  #backoff(st: PartitionState): void {
+    st.failures++
+    st.backoffUntil = Date.now() + backoffMs(st.failures, this.cluster.options.retryBackoffMs, this.cluster.options.retryBackoffMaxMs)
+  }
+
+  #partitionError(st: PartitionState, err: Error): void {
+    st.error = err
+    this.#errors.push(err)
+    this.wake()
+  }
+
+  async #resetOffsets(states: PartitionState[]): Promise<void> {
+    const epochs = new Map(states.map((s) => [s, s.epoch]))
+    for (const s of states) s.resetting = true
+    try {
+      const answers = await listOffsets(
+        this.cluster,
+        states.map((s) => ({
+          topic: s.topic,
+          partition: s.partition,
+          timestamp: s.reset === 'earliest' ? OffsetSpec.earliest : OffsetSpec.latest,
+        })),
+        { isolationLevel: this.#o.isolationLevel, timeoutMs: this.cluster.options.requestTimeoutMs },
+      )
+      for (const s of states) {
+        if (epochs.get(s) !== s.epoch) continue
+        const a = answers.get(tpKey(s.topic, s.partition))
+        if (!a) continue
+        if (a.error) {
+          if (a.error.retriable) this.#backoff(s)
+          else this.#partitionError(s, a.error)
+          continue
+        }
+        s.position = a.offset
+        s.reset = null
+        s.failures = 0
+      }
+    } catch (err) {
+      if (this.#closed) return
+      for (const s of states) this.#backoff(s)
+      if (!(err instanceof ClientError && err.retriable) && !(err instanceof KafkaError && err.retriable)) {
+        this.#errors.push(err as Error)
+        this.wake()
+      }
+    } finally {
+      for (const s of states) s.resetting = false
+      this.#schedule()
+      this.wake()
+    }
+  }
+
+  async #fetch(leader: number, states: PartitionState[]): Promise<void> {
+    this.#nodesFetching.add(leader)
+    for (const s of states) s.fetching = true
+    const epochs = new Map(states.map((s) => [s, s.epoch]))
+    try {
+      let nc: NodeConnection
+      try {
+        nc = this.cluster.readyConnection(leader) ?? (await this.cluster.connection(leader))
+      } catch (err) {
+        this.#nodeFailed(leader, err as Error)
+        return
+      }
+      const meta = this.cluster.metadata
+      const ids = new Map<string, string>()
+      let haveIds = true
+      for (const s of states) {
+        const id = meta.topic(s.topic)?.topicId
+        if (id && id !== ZERO_UUID) ids.set(s.topic, id)
+        else haveIds = false
+      }
+      // Fetch v13+ names topics by id only; without ids (old Metadata) stay at v12. v4 is the first with isolation levels.
+      const version = nc.versions.pick(Fetch, { min: 4, max: haveIds ? undefined : 12 })
+      const topics = new Map<string, PartitionState[]>()
+      for (const s of states) {
+        let l = topics.get(s.topic)
+        if (!l) topics.set(s.topic, (l = []))
+        l.push(s)
+      }
+      const positions = new Map(states.map((s) => [s, s.position as bigint]))
+      let res: ResponseOf<typeof Fetch>
+      try {
+        res = await nc.conn.request(
+          Fetch,
+          version,
+          {
+            replicaId: -1,
+            maxWaitMs: this.#o.fetchMaxWaitMs,
+            minBytes: this.#o.fetchMinBytes,
+            maxBytes: this.#o.fetchMaxBytes,
+            isolationLevel: this.#o.isolationLevel,
+            // Session id 0 with epoch -1: a full fetch every time, no incremental session (KIP-227).
+            sessionId: 0,
+            sessionEpoch: -1,
+            topics: [...topics].map(([topic, list]) => ({
+              topic,
+              topicId: ids.get(topic) ?? ZERO_UUID,
+              partitions: list.map((s) => ({
+                partition: s.partition,
+                currentLeaderEpoch: -1,
+                fetchOffset: positions.get(s) as bigint,
+                lastFetchedEpoch: -1,
+                logStartOffset: -1n,
+                partitionMaxBytes: this.#o.maxPartitionFetchBytes,
+              })),
+            })),
+            forgottenTopicsData: [],
+            rackId: '',
+          },
+          { timeoutMs: nc.conn.requestTimeoutMs + this.#o.fetchMaxWaitMs },
+        )
+      } catch (err) {
+        this.#nodeFailed(leader, err as Error)
+        return
+      }
+      this.#nodeBackoffUntil.delete(leader)
+      this.#nodeFailures.delete(leader)
+      if (res.errorCode !== ErrorCode.NONE) {
+        const err = new KafkaError(res.errorCode, `Fetch from broker ${leader}: ${errorInfo(res.errorCode).name}`)
+        if (err.retriable) for (const s of states) this.#backoff(s)
+        else for (const s of states) this.#partitionError(s, err)
+        return
+      }
+      const byId = new Map([...ids].map(([name, id]) => [id, name]))
+      for (const t of res.responses) {
+        const name = version >= 13 ? byId.get(t.topicId) : t.topic
+        if (name === undefined) continue
+        for (const p of t.partitions) {
+          const st = this.#partitions.get(tpKey(name, p.partitionIndex))
+          if (!st || !epochs.has(st) || epochs.get(st) !== st.epoch || st.position !== positions.get(st)) continue
+          await this.#partitionData(st, positions.get(st) as bigint, p)
+        }
+      }
+    } finally {
+      this.#nodesFetching.delete(leader)
+      for (const s of states) s.fetching = false
+      this.#schedule()
+      // An exitAtEnd reader may be waiting for exactly this: an answer with no new records.
+      this.wake()
+    }
+  }
+
+  #nodeFailed(leader: number, err: Error): void {
+    if (this.#closed) return
+    const failures = (this.#nodeFailures.get(leader) ?? 0) + 1
+    this.#nodeFailures.set(leader, failures)
+    this.#nodeBackoffUntil.set(
+      leader,
+      Date.now() + backoffMs(failures, this.cluster.options.retryBackoffMs, this.cluster.options.retryBackoffMaxMs),
+    )
+    if (invalidatesMetadata(err)) {
+      this.cluster.invalidate()
+      this.#refreshMetadata()
+    } else if (!(err instanceof ClientError && err.retriable)) {
+      this.#errors.push(err)
+      this.wake()
+    }
+  }
+
+  async #partitionData(
+    st: PartitionState,
+    fetchOffset: bigint,
+    p: ResponseOf<typeof Fetch>['responses'][number]['partitions'][number],
+  ): Promise<void> {
+    const code = p.errorCode
+    if (code !== ErrorCode.NONE) {
+      if (code === ErrorCode.OFFSET_OUT_OF_RANGE) {
+        if (this.#o.autoOffsetReset === 'none') {
+          this.#partitionError(st, new KafkaError(code, `${st.topic}-${st.partition}: offset ${fetchOffset} is out of range`))
+        } else {
+          st.position = null
+          st.reset = this.#o.autoOffsetReset
+        }
+        return
+      }
+      const err = new KafkaError(code, `${st.topic}-${st.partition}: ${errorInfo(code).name}`)
+      if (codeInvalidatesMetadata(code)) {
+        this.cluster.invalidate(code)
+        this.#refreshMetadata()
+        this.#backoff(st)
+      } else if (err.retriable) {
+        this.#backoff(st)
+      } else {
+        this.#partitionError(st, err)
+      }
+      return
+    }
+    st.highWatermark = p.highWatermark
+    st.endOffset = this.#o.isolationLevel === 1 && p.lastStableOffset >= 0n ? p.lastStableOffset : p.highWatermark
+    st.failures = 0
+    const data = p.records
+    if (!data || data.length === 0) return
+    const epoch = st.epoch
+    let batches: DecodedBatch[]
+    try {
+      batches = []
+      for (const s of batchSpans(data)) {
+        // Compressed batches decompress off the event loop; plain ones decode in place.
+        const compressed = (data.readInt16BE(s.at + 21) & 0x07) !== 0
+        batches.push(compressed ? await decodeBatchAsync(data, s.at) : decodeBatch(data, s.at))
+      }
+    } catch (err) {
+      this.#partitionError(
+        st,
+        new KafkaError(ErrorCode.CORRUPT_MESSAGE, `${st.topic}-${st.partition} at offset ${fetchOffset}: ${(err as Error).message}`),
+      )
+      return
+    }
+    // A seek, removal or reassignment while a batch was decompressing makes the data stale.
+    if (st.epoch !== epoch) return
+    if (batches.length === 0) {
+      // Data but not one whole batch: the batch is larger than maxPartitionFetchBytes on a broker without KIP-74.
+      this.#partitionError(
+        st,
+        new ClientError(
+          `${st.topic}-${st.partition}: the batch at offset ${fetchOffset} is larger than maxPartitionFetchBytes (${this.#o.maxPartitionFetchBytes})`,
+          false,
+        ),
+      )
+      return
+    }
+    const records = this.#select(st, fetchOffset, batches, p.highWatermark, p.abortedTransactions ?? [])
+    const last = batches[batches.length - 1] as DecodedBatch
+    const nextOffset = last.baseOffset + BigInt(last.lastOffsetDelta) + 1n
+    if (nextOffset <= fetchOffset) {
+      // Only batches wholly before the fetch offset: nothing to gain by asking again at once.
+      this.#backoff(st)
+      return
+    }
+    if (records.length === 0) {
+      st.position = nextOffset
+      return
+    }
+    st.buffered = true
+    this.#completed.push({ state: st, epoch: st.epoch, records, index: 0, nextOffset, highWatermark: p.highWatermark })
+    this.wake()
+  }
+
+  /**
+   * The records to hand out: control batches dropped, records before the fetch
+   * offset dropped (brokers return whole batches), and for read_committed the
+   * batches of aborted transactions dropped, as the Java consumer does.
+   */
+  #select(
+    st: PartitionState,
+    fetchOffset: bigint,
+    batches: DecodedBatch[],
+    highWatermark: bigint,
+    aborted: { producerId: bigint; firstOffset: bigint }[],
+  ): ConsumerRecord[] {
+    const out: ConsumerRecord[] = []
+    const readCommitted = this.#o.isolationLevel === 1
+    const pending = readCommitted
+      ? [...aborted].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0))
+      : []
+    const abortedProducers = new Set<bigint>()
+    for (const b of batches) {
+      const lastOffset = b.baseOffset + BigInt(b.lastOffsetDelta)
+      if (readCommitted && b.isTransactional) {
+        while (pending.length > 0 && (pending[0] as { firstOffset: bigint }).firstOffset <= lastOffset) {
+          abortedProducers.add((pending.shift() as { producerId: bigint }).producerId)
+        }
+      }
+      if (b.isControl) {
+        if (readCommitted && b.records.length > 0 && controlType(b.records[0] as { key: Buffer | null }) === 'abort') {
+          abortedProducers.delete(b.producerId)
+        }
+        continue
+      }
+      if (readCommitted && b.isTransactional && abortedProducers.has(b.producerId)) continue
+      for (const r of b.records) {
+        if (r.offset < fetchOffset) continue
+        out.push({
+          topic: st.topic,
+          partition: st.partition,
+          offset: r.offset,
+          key: r.key,
+          value: r.value,
+          headers: r.headers,
+          timestamp: r.timestamp,
+          timestampType: b.logAppendTime ? 'log-append' : 'create',
+          highWatermark,
+          leaderEpoch: b.partitionLeaderEpoch,
+        })
+      }
+    }
+    return out
+  }
+}
+
+function checkTp(topic: unknown, partition: unknown): void {
+  if (typeof topic !== 'string' || !Number.isInteger(partition) || (partition as number) < 0) {
+    throw new ConfigError(`bad assignment ${JSON.stringify({ topic, partition })}`)
+  }
+}
