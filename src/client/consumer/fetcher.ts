@@ -21,6 +21,7 @@ import {
 } from '../../protocol/records/batch.ts'
 import { ZERO_UUID } from '../../protocol/schema/codec.ts'
 import type { ResponseOf } from '../../protocol/schema/dsl.ts'
+import { RunScheduler } from '../../util/run-scheduler.ts'
 import { backoffMs, type Cluster, type NodeConnection } from '../cluster/cluster.ts'
 import { listOffsets, OffsetSpec, tpKey } from '../cluster/offsets.ts'
 import { ClientError, ConfigError, codeInvalidatesMetadata, invalidatesMetadata, UnknownTopicError } from '../errors.ts'
@@ -139,9 +140,7 @@ export class Fetcher {
   #nodeBackoffUntil = new Map<number, number>()
   #nodeFailures = new Map<number, number>()
   #waiters: Array<() => void> = []
-  #scheduled = false
-  #timer: NodeJS.Timeout | null = null
-  #timerAt = Number.POSITIVE_INFINITY
+  readonly #wake = new RunScheduler(() => this.#run())
   #metadataRefreshing = false
   #closed = false
 
@@ -176,7 +175,7 @@ export class Fetcher {
     this.#completed = this.#completed.filter(
       (c) => next.get(tpKey(c.state.topic, c.state.partition)) === c.state && c.epoch === c.state.epoch,
     )
-    this.#schedule()
+    this.#wake.soon()
   }
 
   /** Adds partitions to the assignment (existing ones are left alone); no offset means `autoOffsetReset`. */
@@ -189,7 +188,7 @@ export class Fetcher {
       this.#seekState(st, offset)
       this.#partitions.set(key, st)
     }
-    this.#schedule()
+    this.#wake.soon()
   }
 
   /** Removes partitions; their buffered records are dropped and in-flight data for them is ignored. */
@@ -216,7 +215,7 @@ export class Fetcher {
     if (!st) throw new ConfigError(`${topic}-${partition} is not assigned`)
     this.#seekState(st, offset)
     this.#completed = this.#completed.filter((c) => c.state !== st)
-    this.#schedule()
+    this.#wake.soon()
   }
 
   /** Stops fetching a partition and handing out its buffered records, keeping its position. */
@@ -230,7 +229,7 @@ export class Fetcher {
     const st = this.#partitions.get(tpKey(topic, partition))
     if (!st) throw new ConfigError(`${topic}-${partition} is not assigned`)
     st.paused = false
-    this.#schedule()
+    this.#wake.soon()
     this.wake()
   }
 
@@ -312,7 +311,7 @@ export class Fetcher {
     this.#completed.splice(i, 1)
     c.state.position = c.nextOffset
     c.state.buffered = false
-    this.#schedule()
+    this.#wake.soon()
   }
 
   /** Whether every partition (not paused, not failed) has been read up to the end its last fetch reported. */
@@ -337,7 +336,7 @@ export class Fetcher {
   close(): void {
     if (this.#closed) return
     this.#closed = true
-    if (this.#timer) clearTimeout(this.#timer)
+    this.#wake.stop()
     this.#completed = []
     this.wake()
   }
@@ -393,30 +392,6 @@ export class Fetcher {
 
   // ---- fetching ---------------------------------------------------------------------------
 
-  #schedule(): void {
-    if (this.#scheduled || this.#closed) return
-    this.#scheduled = true
-    queueMicrotask(() => {
-      this.#scheduled = false
-      this.#run()
-    })
-  }
-
-  #arm(atMs: number): void {
-    if (!Number.isFinite(atMs) || this.#closed) return
-    if (this.#timer && this.#timerAt <= atMs) return
-    if (this.#timer) clearTimeout(this.#timer)
-    this.#timerAt = atMs
-    this.#timer = setTimeout(
-      () => {
-        this.#timer = null
-        this.#timerAt = Number.POSITIVE_INFINITY
-        this.#run()
-      },
-      Math.max(0, atMs - Date.now()),
-    )
-  }
-
   #run(): void {
     if (this.#closed) return
     const now = Date.now()
@@ -450,7 +425,7 @@ export class Fetcher {
     }
     if (toReset.length > 0) void this.#resetOffsets(toReset)
     for (const [leader, list] of byLeader) void this.#fetch(leader, list)
-    this.#arm(nextWake)
+    this.#wake.at(nextWake)
   }
 
   #refreshMetadata(): void {
@@ -467,7 +442,7 @@ export class Fetcher {
       .finally(() => {
         setTimeout(() => {
           this.#metadataRefreshing = false
-          this.#schedule()
+          this.#wake.soon()
         }, this.cluster.options.retryBackoffMs)
       })
   }
@@ -529,7 +504,7 @@ export class Fetcher {
       }
     } finally {
       for (const s of states) s.resetting = false
-      this.#schedule()
+      this.#wake.soon()
       this.wake()
     }
   }
@@ -619,7 +594,7 @@ export class Fetcher {
     } finally {
       this.#nodesFetching.delete(leader)
       for (const s of states) s.fetching = false
-      this.#schedule()
+      this.#wake.soon()
       // An exitAtEnd reader may be waiting for exactly this: an answer with no new records.
       this.wake()
     }

@@ -24,6 +24,7 @@ import { ErrorCode, errorInfo, KafkaError } from '../../protocol/errors.ts'
 import { type Codec, encodeBatchAsync } from '../../protocol/records/batch.ts'
 import { CRC_START, Off } from '../../protocol/records/batch-header.ts'
 import { crc32c } from '../../protocol/records/crc32c.ts'
+import { RunScheduler } from '../../util/run-scheduler.ts'
 import { backoffMs, Cluster, type ClusterOptions, type NodeConnection } from '../cluster/cluster.ts'
 import type { TopicMetadata } from '../cluster/metadata.ts'
 import {
@@ -242,9 +243,7 @@ export class Producer {
   #flushing = 0
   #closing = false
   #stopped = false
-  #scheduled = false
-  #timer: NodeJS.Timeout | null = null
-  #timerAt = Number.POSITIVE_INFINITY
+  readonly #wake = new RunScheduler(() => this.#run())
   #available = new WeakMap<TopicMetadata, number[]>()
 
   constructor(options: ProducerOptions) {
@@ -298,7 +297,7 @@ export class Producer {
   /** Sends everything accepted so far without waiting for `lingerMs`, and waits until each record has its outcome. */
   async flush(): Promise<void> {
     this.#flushing++
-    this.#schedule()
+    this.#wake.soon()
     try {
       await this.#waitUnblocked()
       const pending = [...this.#acc.batches(), ...this.#inflight]
@@ -325,7 +324,7 @@ export class Producer {
       await flushed
     }
     this.#stopped = true
-    if (this.#timer) clearTimeout(this.#timer)
+    this.#wake.stop()
     const closed = new ClosedError('producer')
     for (const w of this.#waiting.splice(this.#waitingHead)) w.reject(closed)
     this.#waiting = []
@@ -451,7 +450,7 @@ export class Producer {
         if (r.key === null) {
           r.partition = partition
           if (this.#acc.append(topic, partition, r, now, true) === 'appended') {
-            this.#schedule()
+            this.#wake.soon()
             return
           }
           partition = this.#partitioner.onNewBatch(choice, partition)
@@ -460,34 +459,10 @@ export class Producer {
     }
     r.partition = partition
     this.#acc.append(topic, partition, r, now)
-    this.#schedule()
+    this.#wake.soon()
   }
 
   // ---- the sender -------------------------------------------------------------
-
-  #schedule(): void {
-    if (this.#scheduled || this.#stopped) return
-    this.#scheduled = true
-    queueMicrotask(() => {
-      this.#scheduled = false
-      this.#run()
-    })
-  }
-
-  #arm(atMs: number): void {
-    if (!Number.isFinite(atMs) || this.#stopped) return
-    if (this.#timer && this.#timerAt <= atMs) return
-    if (this.#timer) clearTimeout(this.#timer)
-    this.#timerAt = atMs
-    this.#timer = setTimeout(
-      () => {
-        this.#timer = null
-        this.#timerAt = Number.POSITIVE_INFINITY
-        this.#run()
-      },
-      Math.max(0, atMs - Date.now()),
-    )
-  }
 
   #run(): void {
     if (this.#stopped) return
@@ -510,7 +485,7 @@ export class Producer {
     if (o.idempotent && this.#pidState !== 'ready') {
       if (this.#pidState === 'none' && !this.#acc.isEmpty()) this.#initProducerId()
       if (this.#pidState === 'reset-pending' && this.#inflight.size === 0) this.#initProducerId()
-      this.#arm(nextWake)
+      this.#wake.at(nextWake)
       return
     }
 
@@ -563,8 +538,8 @@ export class Producer {
     }
     for (const [leader, req] of requests) this.#sendProduce(leader, req.nc, req.batches)
     // A partition may hold more ready batches than one request takes.
-    if (requests.size > 0) this.#schedule()
-    this.#arm(nextWake)
+    if (requests.size > 0) this.#wake.soon()
+    this.#wake.at(nextWake)
   }
 
   #node(id: number): { inflight: number; chain: Promise<void> } {
@@ -592,13 +567,13 @@ export class Producer {
     this.cluster.connection(leader).then(
       () => {
         this.#connecting.delete(leader)
-        this.#schedule()
+        this.#wake.soon()
       },
       () => {
         this.#connecting.delete(leader)
         this.#nodeBackoffUntil.set(leader, Date.now() + this.#o.retryBackoffMs)
         this.#wantMetadata(topic)
-        this.#schedule()
+        this.#wake.soon()
       },
     )
   }
@@ -617,7 +592,7 @@ export class Producer {
         .catch(() => {})
         .finally(() => {
           this.#metadataRefreshing = false
-          this.#schedule()
+          this.#wake.soon()
         })
     }, wait)
   }
@@ -653,7 +628,7 @@ export class Producer {
           () => {
             node.inflight--
             for (const b of batches) this.#succeed(b, -1n, null)
-            this.#schedule()
+            this.#wake.soon()
           },
           (err: Error) => this.#requestFailed(leader, batches, err),
         )
@@ -669,7 +644,7 @@ export class Producer {
             if (!p) this.#partitionFailed(b, new ProtocolError(`the Produce response has no result for ${b.topic}-${b.partition}`))
             else this.#partitionResult(b, p.errorCode, p.baseOffset, p.logAppendTimeMs, p.errorMessage)
           }
-          this.#schedule()
+          this.#wake.soon()
         },
         (err: Error) => this.#requestFailed(leader, batches, err),
       )
@@ -705,7 +680,7 @@ export class Producer {
     this.#node(leader).inflight--
     if (invalidatesMetadata(err)) this.cluster.invalidate()
     for (const b of batches) this.#partitionFailed(b, err)
-    this.#schedule()
+    this.#wake.soon()
   }
 
   #partitionResult(b: ProducerBatch, code: number, baseOffset: bigint, logAppendTimeMs: bigint, message: string | null): void {
@@ -763,7 +738,7 @@ export class Producer {
     b.attempts++
     b.retryAtMs = now + backoffMs(b.attempts, this.#o.retryBackoffMs, this.#o.retryBackoffMaxMs)
     this.#acc.reenqueue(b)
-    this.#schedule()
+    this.#wake.soon()
   }
 
   #succeed(b: ProducerBatch, baseOffset: bigint, logAppendTimeMs: number | null): void {
@@ -826,14 +801,14 @@ export class Producer {
           }
         }
         this.#pidState = 'ready'
-        this.#schedule()
+        this.#wake.soon()
       })
       .catch((err: unknown) => {
         this.#pidState = 'none'
         const e = err instanceof Error ? err : new ClientError(String(err), false)
         // Without a producer id nothing can be sent: fail what is queued rather than let it wait out deliveryTimeoutMs.
         for (const q of this.#acc.queues()) for (const b of q.batches.splice(0)) this.#finish(b, e)
-        if (!this.#stopped) this.#arm(Date.now() + this.#o.retryBackoffMs)
+        if (!this.#stopped) this.#wake.at(Date.now() + this.#o.retryBackoffMs)
       })
   }
 }
