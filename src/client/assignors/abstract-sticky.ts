@@ -372,6 +372,11 @@ class SizeOrderedMembers {
     this.#keyOf.delete(member)
   }
 
+  /** The i-th member in order (0 = fewest partitions). */
+  at(i: number): string {
+    return this.#items[i].member
+  }
+
   first(): string {
     return this.#items[0].member
   }
@@ -640,7 +645,8 @@ class GeneralBuilder {
 
   #maybeAssignPartition(id: number): void {
     const topic = this.#index.topicOf(id)
-    for (const consumer of this.#sorted) {
+    for (let i = 0; i < this.#sorted.size; i++) {
+      const consumer = this.#sorted.at(i)
       if (this.#consumerTopicSet.get(consumer)!.has(topic)) {
         this.#sorted.delete(consumer)
         this.#current.get(consumer)!.add(id)
@@ -679,7 +685,8 @@ class GeneralBuilder {
       }
       return max
     }
-    for (const consumer of this.#sorted) {
+    for (let i = 0; i < this.#sorted.size; i++) {
+      const consumer = this.#sorted.at(i)
       const count = this.#size(consumer)
       if (count === this.#maxAssignmentSize(consumer)) continue
       for (const t of this.#consumerTopics.get(consumer)!) if (count + 1 < busiest(t)) return false
@@ -710,28 +717,25 @@ class GeneralBuilder {
           continue
         }
 
-        for (const other of this.#topicConsumers[topic]) {
-          const set = this.#current.get(other)
-          if (set !== undefined && this.#size(consumer) > set.size + 1) {
-            this.#reassignPartition(id)
-            performed = modified = true
-            break
-          }
+        // Java asks whether any member taking part that subscribes to the topic has 2+ fewer partitions; the
+        // least-loaded such member answers that, and is also where reassignPartition sends the partition.
+        const lightest = this.#lightestSubscriber(topic)
+        if (lightest !== undefined && this.#size(consumer) > this.#size(lightest) + 1) {
+          this.#reassignPartitionTo(id, lightest)
+          performed = modified = true
         }
       }
     } while (modified)
     return performed
   }
 
-  /** To the least-loaded member subscribed to the partition's topic. */
-  #reassignPartition(id: number): void {
-    const topic = this.#index.topicOf(id)
-    for (const m of this.#sorted) {
-      if (this.#consumerTopicSet.get(m)!.has(topic)) {
-        this.#reassignPartitionTo(id, m)
-        return
-      }
+  /** Java `reassignPartition(partition)`'s choice: the first member in (size, id) order subscribed to the topic. */
+  #lightestSubscriber(topic: number): string | undefined {
+    for (let i = 0; i < this.#sorted.size; i++) {
+      const m = this.#sorted.at(i)
+      if (this.#consumerTopicSet.get(m)!.has(topic)) return m
     }
+    return undefined
   }
 
   #reassignPartitionTo(id: number, newConsumer: string): void {
