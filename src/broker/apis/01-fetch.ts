@@ -129,24 +129,17 @@ export const fetchHandler = defineHandler(Fetch, { min: 4, max: 17 }, (ctx, req)
   }
   const wanted = wantedPartitions(broker, req, version)
   const maxBytes = req.maxBytes
-  const respond = () => {
-    const { topics } = readAll(broker, wanted, version, maxBytes)
-    return {
-      throttleTimeMs: 0,
-      errorCode: ErrorCode.NONE,
-      sessionId: 0,
-      responses: topics.map((t) => ({ topic: t.topic, topicId: t.topicId, partitions: t.partitions })),
-    }
-  }
+  const toResponse = (topics: ReturnType<typeof readAll>['topics']) => ({
+    throttleTimeMs: 0,
+    errorCode: ErrorCode.NONE,
+    sessionId: 0,
+    responses: topics.map((t) => ({ topic: t.topic, topicId: t.topicId, partitions: t.partitions })),
+  })
+  const respond = () => toResponse(readAll(broker, wanted, version, maxBytes).topics)
   const first = readAll(broker, wanted, version, maxBytes)
   const anyError = first.topics.some((t) => t.partitions.some((p) => p.errorCode !== ErrorCode.NONE))
   if (first.bytes >= req.minBytes || req.maxWaitMs <= 0 || anyError || wanted.length === 0) {
-    return {
-      throttleTimeMs: 0,
-      errorCode: ErrorCode.NONE,
-      sessionId: 0,
-      responses: first.topics.map((t) => ({ topic: t.topic, topicId: t.topicId, partitions: t.partitions })),
-    }
+    return toResponse(first.topics)
   }
   // Long poll: park until enough bytes arrive on any wanted partition, or max.wait.ms passes.
   return new Promise((resolve) => {

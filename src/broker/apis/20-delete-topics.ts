@@ -1,6 +1,7 @@
 import { DeleteTopics } from '../../protocol/apis/index.ts'
 import { ErrorCode } from '../../protocol/errors.ts'
 import { ZERO_UUID } from '../../protocol/schema/codec.ts'
+import { AppendNotifier } from '../produce/append-notifier.ts'
 import { INTERNAL_TOPICS } from '../topic-names.ts'
 import { defineHandler } from './handler.ts'
 
@@ -30,7 +31,7 @@ export const deleteTopicsHandler = defineHandler(DeleteTopics, { min: 0, max: 6 
       continue
     }
     await broker.logs.deleteTopic(meta.name)
-    for (let p = 0; p < meta.partitions; p++) broker.producers.dropPartition(`${meta.name}\u0000${p}`)
+    for (let p = 0; p < meta.partitions; p++) broker.producers.dropPartition(AppendNotifier.key(meta.name, p))
     broker.log(`deleted topic ${meta.name}`)
     responses.push({ name: meta.name, topicId: meta.id, errorCode: ErrorCode.NONE, errorMessage: null })
   }
