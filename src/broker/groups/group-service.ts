@@ -5,11 +5,11 @@
  * does the response go out. Startup rebuilds the coordinator by replaying
  * the topic, exactly as live writes are replayed.
  */
-import { decodeBatches, encodeBatch } from '../../protocol/records/batch.ts'
+import { decodeBatch, encodeBatch } from '../../protocol/records/batch.ts'
 import type { Clock } from '../../util/clock.ts'
 import type { BrokerConfig } from '../config.ts'
 import { type CoordinatorRecord, encodeRecord, GroupCoordinator, type HandlerResult, SystemTimer } from '../coordinator/index.ts'
-import type { LogManager } from '../log/index.ts'
+import { batchesFrom, type LogManager } from '../log/index.ts'
 
 export const OFFSETS_TOPIC = '__consumer_offsets'
 const RETENTION_CHECK_MS = 600_000
@@ -70,19 +70,11 @@ export class GroupService {
       for (let p = 0; p < this.#partitions; p++) {
         const log = this.#logs.partition(OFFSETS_TOPIC, p)
         if (!log) continue
-        let offset = log.logStartOffset
-        while (offset < log.logEndOffset) {
-          const read = log.read(offset, 4 << 20, { upTo: log.logEndOffset, minOneBatch: true })
-          const buf = read.records.length === 1 ? (read.records[0] as Buffer) : Buffer.concat(read.records)
-          const batches = decodeBatches(buf)
-          if (batches.length === 0) break
-          for (const b of batches) {
-            for (const r of b.records) {
-              if (r.offset < offset || r.key === null) continue
-              this.coordinator.replayEncoded(r.key, r.value)
-              replayed++
-            }
-            offset = b.baseOffset + BigInt(b.lastOffsetDelta) + 1n
+        for (const { buf, at } of batchesFrom(log, log.logStartOffset)) {
+          for (const r of decodeBatch(buf, at).records) {
+            if (r.offset < log.logStartOffset || r.key === null) continue
+            this.coordinator.replayEncoded(r.key, r.value)
+            replayed++
           }
         }
       }

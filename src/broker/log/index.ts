@@ -1,5 +1,6 @@
 /** Durable log storage: partition logs, the data dir's topics, group commit and log configs. */
 
+export { batchesFrom } from './batch-reader.ts'
 export { type FlushMode, FlushScheduler, type FlushTarget, type FsyncFn, fdatasync, type SyncJob } from './group-commit.ts'
 export {
   brokerTopicDefaults,
