@@ -36,7 +36,8 @@ const produces = (b: FakeBroker) => b.requests.filter((r) => r.apiKey === 0)
 
 test('keyed records land on murmur2 partitions with contiguous offsets; one request per leader carries several partitions', async () => {
   await withBroker({ t: 4 }, async (b) => {
-    const p = producer(b)
+    // A linger well above scheduling jitter, so all 400 records are queued before the first request leaves, even on a loaded machine.
+    const p = producer(b, { lingerMs: 50 })
     const ms = await Promise.all(Array.from({ length: 400 }, (_, i) => p.send({ topic: 't', key: `key-${i}`, value: `v${i}` })))
     const next = [0n, 0n, 0n, 0n]
     ms.forEach((m, i) => {
