@@ -19,6 +19,18 @@ import {
 } from '../protocol/apis/index.ts'
 import { ErrorCode, errorInfo, KafkaError } from '../protocol/errors.ts'
 import { ZERO_UUID } from '../protocol/schema/codec.ts'
+import {
+  type CommittedOffset,
+  type CoordinatorNode,
+  GroupAdmin,
+  type GroupDescription,
+  type GroupLag,
+  type GroupListing,
+  type OffsetDeleteResult,
+  type OffsetToAlter,
+  type PartitionResult,
+  type TopicPartition,
+} from './groups.ts'
 
 export interface AdminOptions extends Partial<ClusterOptions> {
   /** Share an existing cluster instead of opening one; it is not closed with the admin client. */
@@ -182,6 +194,7 @@ function orNull(id: string): string | null {
 export class Admin {
   readonly cluster: Cluster
   readonly #owns: boolean
+  readonly #groups: GroupAdmin
 
   constructor(options: AdminOptions) {
     if (options.cluster) {
@@ -192,6 +205,7 @@ export class Admin {
       this.cluster = new Cluster(options as ClusterOptions)
       this.#owns = true
     }
+    this.#groups = new GroupAdmin(this.cluster)
   }
 
   async close(): Promise<void> {
@@ -563,5 +577,47 @@ export class Admin {
       controllerId: meta.controllerId,
       brokers: [...meta.brokers.values()].sort((a, b) => a.nodeId - b.nodeId),
     }
+  }
+
+  // ---- consumer groups -------------------------------------------------------------
+
+  /** The group's coordinator (FindCoordinator), remembered until a request says it moved. */
+  findCoordinator(groupId: string): Promise<CoordinatorNode> {
+    return this.#groups.coordinator(groupId)
+  }
+
+  /** Every group known to every broker, sorted by id; `states` filters by state, case-insensitive. */
+  listGroups(options: { states?: readonly string[] } = {}): Promise<GroupListing[]> {
+    return this.#groups.listGroups(options)
+  }
+
+  /** State, assignor and members (assignments decoded) per group; a missing group is `Dead` with no members. */
+  describeGroups(groupIds: readonly string[]): Promise<Map<string, GroupDescription>> {
+    return this.#groups.describeGroups(groupIds)
+  }
+
+  /** Deletes empty groups and their offsets; each result carries its error (NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND). */
+  deleteGroups(groupIds: readonly string[]): Promise<Map<string, { groupId: string; error: KafkaError | null }>> {
+    return this.#groups.deleteGroups(groupIds)
+  }
+
+  /** Committed offsets of a group: all of them, or the given partitions (offset -1 where none). */
+  listGroupOffsets(groupId: string, partitions?: readonly TopicPartition[]): Promise<CommittedOffset[]> {
+    return this.#groups.listGroupOffsets(groupId, partitions)
+  }
+
+  /** Sets committed offsets of a group without members (refused with UNKNOWN_MEMBER_ID while it has some). */
+  alterGroupOffsets(groupId: string, offsets: readonly OffsetToAlter[]): Promise<PartitionResult[]> {
+    return this.#groups.alterGroupOffsets(groupId, offsets)
+  }
+
+  /** Deletes committed offsets of partitions the group does not subscribe to (OffsetDelete). */
+  deleteGroupOffsets(groupId: string, partitions: readonly TopicPartition[]): Promise<OffsetDeleteResult> {
+    return this.#groups.deleteGroupOffsets(groupId, partitions)
+  }
+
+  /** Per partition the group committed or owns: committed offset, log start and end, lag (unclamped) and owner. */
+  groupLag(groupId: string): Promise<GroupLag> {
+    return this.#groups.groupLag(groupId)
   }
 }

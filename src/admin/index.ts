@@ -18,3 +18,19 @@ export {
   type TopicListing,
   throwIfErrors,
 } from './admin.ts'
+export {
+  type CommittedOffset,
+  type CoordinatorNode,
+  compareTopicPartition,
+  type GroupDescription,
+  type GroupLag,
+  type GroupListing,
+  type GroupState,
+  type MemberDescription,
+  type OffsetDeleteResult,
+  type OffsetToAlter,
+  type PartitionLag,
+  type PartitionOwner,
+  type PartitionResult,
+  type TopicPartition,
+} from './groups.ts'
