@@ -351,6 +351,18 @@ export class Consumer implements AsyncIterable<Message> {
   async commit(offsets?: readonly OffsetToCommit[]): Promise<void> {
     this.#throwIfClosed(true)
     if (this.#fatal) throw this.#fatal
+    // Behind every commitAsync issued before it, as Java's commitSync waits for pending async
+    // commits: sent ahead of them, this commit would be overwritten by their older offsets.
+    const run = this.#commitChain.then(() => this.#commitNow(offsets))
+    this.#commitChain = run.then(
+      () => {},
+      () => {},
+    )
+    return run
+  }
+
+  async #commitNow(offsets: readonly OffsetToCommit[] | undefined): Promise<void> {
+    if (this.#fatal) throw this.#fatal
     if (this.#mode === 'subscribed' && this.#member) return this.#member.commit(offsets)
     const list = offsets ?? this.#positions(this.#manual.list())
     if (list.length === 0) return
@@ -375,15 +387,26 @@ export class Consumer implements AsyncIterable<Message> {
    */
   commitAsync(offsets?: readonly OffsetToCommit[], callback?: (err: Error | null) => void): void {
     const list = offsets ?? this.#positions(this.assignment())
-    const p = this.#commitChain.then(() => this.commit(list))
-    this.#commitChain = p.then(
-      () => callback?.(null),
-      (err: unknown) => {
-        const e = err instanceof Error ? err : new Error(String(err))
-        if (callback) callback(e)
-        else this.#logger('warn', `commitAsync failed: ${e.message}`, { group: this.#o.groupId })
-      },
-    )
+    const report = (err: Error | null): void => {
+      try {
+        if (callback) callback(err)
+        else if (err) this.#logger('warn', `commitAsync failed: ${err.message}`, { group: this.#o.groupId })
+      } catch (thrown) {
+        this.#logger('error', `commitAsync callback threw: ${String(thrown)}`, { group: this.#o.groupId })
+      }
+    }
+    try {
+      this.#throwIfClosed(true)
+    } catch (err) {
+      report(err as Error)
+      return
+    }
+    this.#commitChain = this.#commitChain
+      .then(() => this.#commitNow(list))
+      .then(
+        () => report(null),
+        (err: unknown) => report(err instanceof Error ? err : new Error(String(err))),
+      )
   }
 
   /** Commits a processed message: its offset + 1, the next one to read. */
