@@ -37,9 +37,9 @@ export interface Assignor {
   readonly supportedProtocols: readonly RebalanceProtocol[]
   readonly version: number
   /**
-   * userData this member sends in its subscription (sticky: the current assignment + generation).
-   * `owned` is the member's latest assignment and `generationId` the generation it came with
-   * (-1 if it never got one).
+   * userData this member sends in its subscription (sticky: the previous assignment + generation).
+   * `owned` is the last assignment the member received, even when the EAGER protocol has revoked
+   * it before this join, and `generationId` the generation it came with (-1 if it never got one).
    */
   subscriptionUserData(topics: string[], owned: TopicPartition[], generationId: number): Buffer | null
   /**

@@ -123,6 +123,12 @@ export class GroupMember {
   #protocolName: string | null = null
   #leaderId = ''
   readonly #owned = new TpSet()
+  /**
+   * The last assignment received and its generation, kept across revocations and losses (Java's
+   * StickyAssignor `memberAssignment`): under EAGER every partition is revoked before the join, so
+   * this, not the owned set, is what makes the `sticky` assignor sticky.
+   */
+  #lastAssignment: { partitions: TopicPartition[]; generationId: number } = { partitions: [], generationId: -1 }
   /** Partitions whose ownership ended without a revoke, waiting for `onLost`. */
   readonly #lostPending = new TpSet()
   #topics: string[] = []
@@ -513,7 +519,7 @@ export class GroupMember {
       name: a.name,
       metadata: encodeSubscription({
         topics,
-        userData: a.subscriptionUserData(topics, owned, this.#generationId),
+        userData: a.subscriptionUserData(topics, this.#lastAssignment.partitions, this.#lastAssignment.generationId),
         ownedPartitions: groupByTopic(owned),
         generationId: this.#generationId,
         rackId: c.rackId,
@@ -689,6 +695,7 @@ export class GroupMember {
       this.requestRejoin('the assignment did not match the subscription')
       return
     }
+    this.#lastAssignment = { partitions: assigned, generationId: this.#generationId }
     const { added, revoked } = diffPartitions(this.#owned, assigned)
     if (revoked.length > 0) await this.#withHold(why, () => this.#revoke(revoked, 'the new assignment moved them to another member'))
     if (!this.#active() || this.#generationId < 0) return

@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { stickyAssignor } from '../../../src/client/assignors/sticky.ts'
+import { decodeStickyUserData } from '../../../src/client/assignors/user-data.ts'
 import { CommitFailedError, FencedInstanceError, GroupJoinError } from '../../../src/client/group/errors.ts'
 import type { TopicPartition } from '../../../src/client/group/types.ts'
 import { ErrorCode } from '../../../src/protocol/errors.ts'
@@ -115,6 +117,30 @@ test('cooperative: the subscription sent carries owned partitions and the genera
   assert.deepEqual(last.ownedPartitions, [{ topic: 't', partitions: [0, 1] }])
   assert.equal(last.generationId, 1)
   assert.deepEqual(last.topics, ['t'])
+})
+
+test('eager sticky: the rejoin after revoking everything still sends the last assignment and its generation in userData', async () => {
+  const h = new Harness()
+  h.metadata.counts.set('t', 3)
+  const a = h.member('a', { assignors: [stickyAssignor] })
+  const seen: Buffer[] = []
+  const transport = a.transport
+  const join = transport.joinGroup.bind(transport)
+  transport.joinGroup = (args) => {
+    seen.push(args.protocols[0]?.metadata as Buffer)
+    return join(args)
+  }
+  a.member.subscribe(['t'])
+  await stable(h, a)
+  assert.equal(subscriptionOf(seen[0] as Buffer).userData, null, 'no userData before the first assignment')
+  a.member.requestRejoin('test')
+  await stable(h, a)
+  assert.ok(a.sink.events.includes('revoke t-0,t-1,t-2'), a.sink.events.join('\n'))
+  const last = subscriptionOf(seen.at(-1) as Buffer)
+  assert.deepEqual(last.ownedPartitions, [], 'EAGER: nothing is owned at the join')
+  const data = decodeStickyUserData(last.userData)
+  assert.deepEqual(data.partitions.map((tp) => `${tp.topic}-${tp.partition}`).sort(), ['t-0', 't-1', 't-2'])
+  assert.equal(data.generation, 1)
 })
 
 for (const code of [ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.ILLEGAL_GENERATION]) {
