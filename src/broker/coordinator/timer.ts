@@ -4,7 +4,7 @@
  *
  * Keys used by the coordinator: `heartbeat-<group>-<member>`, `join-<group>`, `sync-<group>`.
  */
-import type { ManualClock } from '../../util/clock.ts'
+import { ManualScheduler } from '../../util/manual-timer.ts'
 import type { CoordinatorRecord } from './records.ts'
 import type { CoordinatorResult } from './result.ts'
 
@@ -15,85 +15,22 @@ export interface Timer {
   cancel(key: string): void
 }
 
-interface Entry {
-  deadline: number
-  seq: number
-  fire: TimerTask
-}
-
 /**
- * A timer for tests and benchmarks, driven by a ManualClock. `advance(ms)` fires due timers in deadline
- * order (ties in scheduling order), moving the clock to each deadline before firing so the callback
- * sees the time it was due at; timers scheduled by a callback fire in the same advance if due.
+ * A timer for tests and benchmarks, driven by a ManualClock (see ManualScheduler for the order in
+ * which due timers fire).
  */
-export class ManualTimer implements Timer {
-  readonly clock: ManualClock
-  readonly #entries = new Map<string, Entry>()
-  #seq = 0
-
-  constructor(clock: ManualClock) {
-    this.clock = clock
-  }
-
-  schedule(key: string, delayMs: number, fire: TimerTask): void {
-    this.#entries.delete(key)
-    this.#entries.set(key, { deadline: this.clock.now() + Math.max(0, delayMs), seq: ++this.#seq, fire })
-  }
-
-  cancel(key: string): void {
-    this.#entries.delete(key)
-  }
-
-  isScheduled(key: string): boolean {
-    return this.#entries.has(key)
-  }
-
-  /** The absolute deadline of a key, or undefined. */
-  deadline(key: string): number | undefined {
-    return this.#entries.get(key)?.deadline
-  }
-
-  /** Milliseconds until the key fires, or undefined. */
-  remaining(key: string): number | undefined {
-    const e = this.#entries.get(key)
-    return e === undefined ? undefined : e.deadline - this.clock.now()
-  }
-
-  get size(): number {
-    return this.#entries.size
-  }
-
-  keys(): string[] {
-    return [...this.#entries.keys()]
-  }
-
+export class ManualTimer extends ManualScheduler<CoordinatorResult<void>> implements Timer {
   /**
    * Moves time forward by `ms`, firing every timer that falls due. `onFired` sees each fired timer's
    * records right away (a test context replays them before the next timer fires). Returns all records.
    */
   advance(ms: number, onFired?: (records: CoordinatorRecord[]) => void): CoordinatorRecord[] {
-    const target = this.clock.now() + ms
     const all: CoordinatorRecord[] = []
-    for (;;) {
-      let nextKey: string | undefined
-      let next: Entry | undefined
-      for (const [key, e] of this.#entries) {
-        if (e.deadline > target) continue
-        if (next === undefined || e.deadline < next.deadline || (e.deadline === next.deadline && e.seq < next.seq)) {
-          next = e
-          nextKey = key
-        }
-      }
-      if (next === undefined || nextKey === undefined) break
-      this.#entries.delete(nextKey)
-      if (next.deadline > this.clock.now()) this.clock.set(next.deadline)
-      const r = next.fire()
-      if (r.records.length > 0) {
-        onFired?.(r.records)
-        all.push(...r.records)
-      }
-    }
-    if (target > this.clock.now()) this.clock.set(target)
+    this.fireDue(ms, (r) => {
+      if (r.records.length === 0) return
+      onFired?.(r.records)
+      all.push(...r.records)
+    })
     return all
   }
 }

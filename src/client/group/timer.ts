@@ -4,7 +4,7 @@
  * The member never calls setTimeout itself: tests drive a `ManualTimer` on a `ManualClock` and
  * never sleep.
  */
-import type { ManualClock } from '../../util/clock.ts'
+import { ManualScheduler } from '../../util/manual-timer.ts'
 
 export interface Timer {
   schedule(key: string, delayMs: number, fire: () => void): void
@@ -49,66 +49,9 @@ export class SystemTimer implements Timer {
   }
 }
 
-interface Entry {
-  deadline: number
-  seq: number
-  fire: () => void
-}
-
-/**
- * Timers driven by a ManualClock: `advance(ms)` fires due timers in deadline order (ties in
- * scheduling order), moving the clock to each deadline first so a callback sees the time it was
- * due at. Timers a callback schedules fire in the same advance when they fall due within it.
- */
-export class ManualTimer implements Timer {
-  readonly clock: ManualClock
-  readonly #entries = new Map<string, Entry>()
-  #seq = 0
-
-  constructor(clock: ManualClock) {
-    this.clock = clock
-  }
-
-  schedule(key: string, delayMs: number, fire: () => void): void {
-    this.#entries.delete(key)
-    this.#entries.set(key, { deadline: this.clock.now() + Math.max(0, delayMs), seq: ++this.#seq, fire })
-  }
-
-  cancel(key: string): void {
-    this.#entries.delete(key)
-  }
-
-  isScheduled(key: string): boolean {
-    return this.#entries.has(key)
-  }
-
-  /** Milliseconds until the key fires, or undefined. */
-  remaining(key: string): number | undefined {
-    const e = this.#entries.get(key)
-    return e === undefined ? undefined : e.deadline - this.clock.now()
-  }
-
-  keys(): string[] {
-    return [...this.#entries.keys()]
-  }
-
+/** Timers driven by a ManualClock, for tests (see ManualScheduler for the firing order). */
+export class ManualTimer extends ManualScheduler<void> implements Timer {
   advance(ms: number): void {
-    const target = this.clock.now() + ms
-    for (;;) {
-      let nextKey: string | undefined
-      let next: Entry | undefined
-      for (const [key, e] of this.#entries) {
-        if (e.deadline > target) continue
-        if (next === undefined || e.deadline < next.deadline || (e.deadline === next.deadline && e.seq < next.seq)) {
-          next = e
-          nextKey = key
-        }
-      }
-      if (next === undefined || nextKey === undefined) break
-      this.#entries.delete(nextKey)
-      if (next.deadline > this.clock.now()) this.clock.set(next.deadline)
-      next.fire()
-    }
-    if (target > this.clock.now()) this.clock.set(target)
+    this.fireDue(ms)
   }
 }
