@@ -103,13 +103,15 @@ test('batches carry at most maxPollRecords messages, the high watermark and the 
   while (total < 30) total += (await nextWithin(it)).value?.messages.length ?? 0
   assert.equal(total, 30)
   assert.equal(c.position({ topic: 'batches', partition: 0 }), 30n)
+  // Leaving the loop leaves the batch in hand unprocessed: the partition is rewound to it.
   await it.return?.()
+  assert.equal(c.position({ topic: 'batches', partition: 0 }), 20n)
   await c.close()
-  // The close auto-committed the consumed position.
+  // The close auto-committed the processed position: the first two batches.
   const check = consumer('batches')
   assert.deepEqual(
     (await check.committed([{ topic: 'batches', partition: 0 }])).map((x) => x.offset),
-    [30n],
+    [20n],
   )
   await check.close()
 })
@@ -318,4 +320,83 @@ test('new partitions of a subscribed topic, and new topics matching a pattern, a
   await it.return?.()
   assert.deepEqual(values.sort(), ['0:0', '0:0', '1:0'])
   await p.close()
+})
+
+test('auto-commit never commits a message still being processed', async () => {
+  await topicWith('in-flight', 1, 3)
+  const c = consumer('in-flight', [], { autoCommitIntervalMs: 50 })
+  c.subscribe(['in-flight'])
+  let release: () => void = () => {}
+  const blocked = new Promise<void>((r) => (release = r))
+  let started = false
+  const running = c.run({
+    eachMessage: async (m) => {
+      if (m.offset !== 0n) return
+      started = true
+      await blocked
+    },
+  })
+  await waitUntil(() => started, 'the first message is being processed')
+  const committedNow = async (): Promise<bigint | undefined> => (await admin.listGroupOffsets('in-flight'))[0]?.offset
+  // Several auto-commit intervals pass while offset 0 is in the handler.
+  const deadline = Date.now() + 400
+  while (Date.now() < deadline) {
+    const o = await committedNow()
+    assert.ok(o === undefined || o === 0n, `committed ${o} while offset 0 was still being processed`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  release()
+  const until = Date.now() + 10_000
+  let last: bigint | undefined
+  while ((last = await committedNow()) !== 3n) {
+    if (Date.now() > until) assert.fail(`auto-commit did not catch up once processing finished (committed ${last})`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  await c.close()
+  await running
+})
+
+test('a for-await loop that throws leaves the message unprocessed: it is not committed at close and is delivered again', async () => {
+  await topicWith('loop-throws', 1, 3)
+  const c = consumer('loop-throws', [], { enableAutoCommit: false })
+  c.subscribe(['loop-throws'], {
+    onRevoked: async () => {
+      await c.commit()
+    },
+  })
+  await assert.rejects(async () => {
+    for await (const m of c) {
+      if (m.offset === 1n) throw new Error('handler failed')
+      await c.commitMessage(m)
+    }
+  }, /handler failed/)
+  assert.equal(c.position({ topic: 'loop-throws', partition: 0 }), 1n)
+  // A new loop gets the failed message again.
+  const again = await firstMessage(c)
+  assert.equal(again.offset, 1n)
+  await c.close()
+  assert.deepEqual(
+    (await admin.listGroupOffsets('loop-throws')).map((o) => o.offset),
+    [1n],
+  )
+})
+
+test('a message committed with commitMessage before leaving the loop counts as processed', async () => {
+  await topicWith('loop-commit-break', 1, 3)
+  const c = consumer('loop-commit-break', [], { enableAutoCommit: false })
+  c.subscribe(['loop-commit-break'], {
+    onRevoked: async () => {
+      await c.commit()
+    },
+  })
+  for await (const m of c) {
+    await c.commitMessage(m)
+    if (m.offset === 1n) break
+  }
+  assert.equal(c.position({ topic: 'loop-commit-break', partition: 0 }), 2n)
+  await c.close()
+  assert.deepEqual(
+    (await admin.listGroupOffsets('loop-commit-break')).map((o) => o.offset),
+    [2n],
+  )
 })

@@ -157,6 +157,20 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined }
 interface Delivery {
   consumer: Consumer
   released: boolean
+  tp: TopicPartition
+  key: string
+  /** The partition's unfinished-work entry this delivery counts in (null once the partition was seeked or dropped). */
+  pending: Unprocessed
+}
+
+/**
+ * A partition with deliveries handed out but not finished: `from` is the first offset not known to be
+ * processed. Commits of "the current positions" (commit(), auto-commit, the commit before a
+ * revocation) use it instead of the fetch position, which is already past the records handed out.
+ */
+interface Unprocessed {
+  from: bigint
+  inFlight: number
 }
 
 /** Set while a `run()` handler runs, so a `close()` it calls does not wait for the handler itself. */
@@ -193,6 +207,7 @@ export class Consumer implements AsyncIterable<Message> {
   #closed: Promise<void> | null = null
   #running = false
   #commitChain: Promise<void> = Promise.resolve()
+  readonly #unprocessed = new Map<string, Unprocessed>()
   #sleepSeq = 0
 
   constructor(options: ConsumerOptions) {
@@ -310,6 +325,7 @@ export class Consumer implements AsyncIterable<Message> {
     this.#throwIfClosed()
     this.#fetcher.seek(tp.topic, tp.partition, offset)
     this.#awaiting.delete(keyOf(tp))
+    this.#unprocessed.delete(keyOf(tp))
     this.#fetcher.wake()
   }
 
@@ -344,16 +360,21 @@ export class Consumer implements AsyncIterable<Message> {
 
   /**
    * Commits synchronously (awaits the coordinator): `offsets` as given (each the next offset to
-   * read), or the consumed position of every owned partition. In a group it is refused with a
+   * read), or the position of every owned partition: past every record handed out so far, the
+   * message or batch in hand included (call it after processing). Auto-commit, by contrast, never
+   * covers a delivery still being processed. In a group it is refused with a
    * CommitFailedError, before anything is sent, for partitions this member does not own in its
    * current generation; inside `onRevoked` the revoked partitions are still owned.
    */
   async commit(offsets?: readonly OffsetToCommit[]): Promise<void> {
     this.#throwIfClosed(true)
     if (this.#fatal) throw this.#fatal
+    if (offsets) this.#markProcessed(offsets)
+    // Taken now: a record handed out while this commit waits in the chain is not covered by it.
+    const list = offsets ?? this.#handedOutPositions()
     // Behind every commitAsync issued before it, as Java's commitSync waits for pending async
     // commits: sent ahead of them, this commit would be overwritten by their older offsets.
-    const run = this.#commitChain.then(() => this.#commitNow(offsets))
+    const run = this.#commitChain.then(() => this.#commitNow(list))
     this.#commitChain = run.then(
       () => {},
       () => {},
@@ -361,10 +382,9 @@ export class Consumer implements AsyncIterable<Message> {
     return run
   }
 
-  async #commitNow(offsets: readonly OffsetToCommit[] | undefined): Promise<void> {
+  async #commitNow(list: readonly OffsetToCommit[]): Promise<void> {
     if (this.#fatal) throw this.#fatal
-    if (this.#mode === 'subscribed' && this.#member) return this.#member.commit(offsets)
-    const list = offsets ?? this.#positions(this.#manual.list())
+    if (this.#mode === 'subscribed' && this.#member) return this.#member.commit(list)
     if (list.length === 0) return
     if (this.#o.groupId === null || this.#transport === null) throw new ConfigError('commit() needs a groupId')
     const notAssigned = list.filter((o) => !this.#manual.has(o))
@@ -386,7 +406,8 @@ export class Consumer implements AsyncIterable<Message> {
    * to `callback`, or to the logger without one.
    */
   commitAsync(offsets?: readonly OffsetToCommit[], callback?: (err: Error | null) => void): void {
-    const list = offsets ?? this.#positions(this.assignment())
+    const list = offsets ?? this.#handedOutPositions()
+    if (offsets) this.#markProcessed(offsets)
     const report = (err: Error | null): void => {
       try {
         if (callback) callback(err)
@@ -424,25 +445,30 @@ export class Consumer implements AsyncIterable<Message> {
 
   /**
    * Messages one at a time. The previous message counts as processed (and its offset as consumed)
-   * when `next()` is called again; rebalance callbacks never run in between. Ends on `close()`;
-   * a fatal error (FencedInstanceError) or a listener's error rejects `next()`.
+   * when `next()` is called again; rebalance callbacks never run in between. Leaving the loop
+   * (`break`, a throw) leaves the message in hand unprocessed: the partition is rewound to it, so
+   * it is delivered again and neither auto-commit nor the commit before a revocation covers it —
+   * commit it with `commitMessage` before a `break` if it was processed. Ends on `close()`; a
+   * fatal error (FencedInstanceError) or a listener's error rejects `next()`.
    */
   messages(): AsyncIterableIterator<Message> {
     let holding: Delivery | null = null
-    const release = (): void => {
-      if (holding) this.#release(holding)
+    const release = (done: boolean): void => {
+      if (holding) this.#release(holding, done)
       holding = null
     }
     return {
       next: async (): Promise<IteratorResult<Message>> => {
-        release()
-        const taken = await this.#take(() => this.#fetcher.takeRecord())
+        release(true)
+        const taken = await this.#take(() => this.#fetcher.takeRecord(), recordStart)
         if (taken === undefined) return DONE
         holding = taken.delivery
         return { done: false, value: toMessage(taken.value) }
       },
+      // Leaving the loop (break, throw) leaves the message unprocessed: it is delivered again and
+      // not committed as consumed, unless it was committed explicitly (commitMessage) first.
       return: async (): Promise<IteratorResult<Message>> => {
-        release()
+        release(false)
         return DONE
       },
       [Symbol.asyncIterator]() {
@@ -451,24 +477,27 @@ export class Consumer implements AsyncIterable<Message> {
     }
   }
 
-  /** Batches of up to `maxPollRecords` messages of one partition; a batch is processed when `next()` is called again. */
+  /**
+   * Batches of up to `maxPollRecords` messages of one partition; a batch counts as processed when
+   * `next()` is called again, and as unprocessed (delivered again) when the loop is left.
+   */
   batches(): AsyncIterableIterator<MessageBatch> {
     let holding: Delivery | null = null
-    const release = (): void => {
-      if (holding) this.#release(holding)
+    const release = (done: boolean): void => {
+      if (holding) this.#release(holding, done)
       holding = null
     }
     return {
       next: async (): Promise<IteratorResult<MessageBatch>> => {
-        release()
-        const taken = await this.#take(() => this.#fetcher.takeRecords(this.#o.maxPollRecords))
+        release(true)
+        const taken = await this.#take(() => this.#fetcher.takeRecords(this.#o.maxPollRecords), batchStart)
         if (taken === undefined) return DONE
         holding = taken.delivery
         const b = taken.value
         return { done: false, value: toBatch(b.topic, b.partition, b.records, b.highWatermark) }
       },
       return: async (): Promise<IteratorResult<MessageBatch>> => {
-        release()
+        release(false)
         return DONE
       },
       [Symbol.asyncIterator]() {
@@ -490,29 +519,27 @@ export class Consumer implements AsyncIterable<Message> {
     try {
       for (;;) {
         if (handlers.eachBatch) {
-          const taken = await this.#take(() => this.#fetcher.takeRecords(this.#o.maxPollRecords))
+          const taken = await this.#take(() => this.#fetcher.takeRecords(this.#o.maxPollRecords), batchStart)
           if (taken === undefined) return
           const t = taken.value
           const batch = toBatch(t.topic, t.partition, t.records, t.highWatermark)
+          let done = false
           try {
             await handlerContext.run(taken.delivery, () => (handlers.eachBatch as (b: MessageBatch) => void | Promise<void>)(batch))
-          } catch (err) {
-            this.#rewind(batch, batch.firstOffset)
-            throw err
+            done = true
           } finally {
-            this.#release(taken.delivery)
+            this.#release(taken.delivery, done)
           }
         } else {
-          const taken = await this.#take(() => this.#fetcher.takeRecord())
+          const taken = await this.#take(() => this.#fetcher.takeRecord(), recordStart)
           if (taken === undefined) return
           const message = toMessage(taken.value)
+          let done = false
           try {
             await handlerContext.run(taken.delivery, () => (handlers.eachMessage as (m: Message) => void | Promise<void>)(message))
-          } catch (err) {
-            this.#rewind(message, message.offset)
-            throw err
+            done = true
           } finally {
-            this.#release(taken.delivery)
+            this.#release(taken.delivery, done)
           }
         }
       }
@@ -540,7 +567,7 @@ export class Consumer implements AsyncIterable<Message> {
     const timeoutMs = options.timeoutMs ?? 30_000
     // Called from inside a run() handler: that handler's delivery ends with it, do not wait for it.
     const inHandler = handlerContext.getStore()
-    if (inHandler?.consumer === this) this.#release(inHandler)
+    if (inHandler?.consumer === this) this.#release(inHandler, true)
     if (this.#inFlight > 0) {
       this.#logger(
         'info',
@@ -587,7 +614,7 @@ export class Consumer implements AsyncIterable<Message> {
       ready: (tps) => void this.#resolvePositions(tps),
       revoke: (tps) => this.#drop(tps),
       lose: (tps) => this.#drop(tps),
-      positions: (tps) => this.#positions(tps),
+      positions: (tps) => this.#positions(tps, 'processed'),
       error: (err, fatal) => {
         if (fatal) this.#fatal = err
         else this.#errors.push(err)
@@ -638,13 +665,33 @@ export class Consumer implements AsyncIterable<Message> {
 
   #drop(tps: readonly TopicPartition[]): void {
     this.#fetcher.remove(tps)
-    for (const tp of tps) this.#awaiting.delete(keyOf(tp))
+    for (const tp of tps) {
+      this.#awaiting.delete(keyOf(tp))
+      this.#unprocessed.delete(keyOf(tp))
+    }
   }
 
-  #positions(tps: readonly TopicPartition[]): OffsetToCommit[] {
+  /**
+   * What `commit()` and `commitAsync()` without offsets commit: everything handed out so far, the
+   * delivery in hand included (Java's commitSync() after processing what poll() returned), which
+   * then counts as processed.
+   */
+  #handedOutPositions(): OffsetToCommit[] {
+    const list = this.#positions(this.assignment(), 'handed-out')
+    this.#markProcessed(list)
+    return list
+  }
+
+  /**
+   * Commit positions: 'handed-out' is the fetch position (past every record delivered);
+   * 'processed' stops at the first record of a delivery still in the application's hands, which
+   * is what auto-commit and the commit before a revocation may commit.
+   */
+  #positions(tps: readonly TopicPartition[], upTo: 'handed-out' | 'processed'): OffsetToCommit[] {
     const out: OffsetToCommit[] = []
     for (const tp of tps) {
-      const p = this.#fetcher.position(tp.topic, tp.partition)
+      const p =
+        (upTo === 'processed' ? this.#unprocessed.get(keyOf(tp))?.from : undefined) ?? this.#fetcher.position(tp.topic, tp.partition)
       if (typeof p === 'bigint' && !this.#awaiting.has(keyOf(tp))) out.push({ topic: tp.topic, partition: tp.partition, offset: p })
     }
     return out
@@ -705,7 +752,10 @@ export class Consumer implements AsyncIterable<Message> {
    * or not iterating at all), so a consumer whose loop stopped without close() leaves the group
    * instead of holding its partitions forever.
    */
-  async #take<T>(take: () => T | undefined): Promise<{ value: T; delivery: Delivery } | undefined> {
+  async #take<T>(
+    take: () => T | undefined,
+    start: (v: T) => TopicPartition & { offset: bigint },
+  ): Promise<{ value: T; delivery: Delivery } | undefined> {
     if (this.#pollers++ === 0) this.#member?.pollStarted()
     try {
       for (;;) {
@@ -717,7 +767,12 @@ export class Consumer implements AsyncIterable<Message> {
           const value = take()
           if (value !== undefined) {
             this.#inFlight++
-            return { value, delivery: { consumer: this, released: false } }
+            const at = start(value)
+            const key = keyOf(at)
+            let pending = this.#unprocessed.get(key)
+            if (pending === undefined) this.#unprocessed.set(key, (pending = { from: at.offset, inFlight: 0 }))
+            pending.inFlight++
+            return { value, delivery: { consumer: this, released: false, tp: { topic: at.topic, partition: at.partition }, key, pending } }
           }
         }
         await this.#fetcher.waitForData()
@@ -727,15 +782,35 @@ export class Consumer implements AsyncIterable<Message> {
     }
   }
 
-  #release(d: Delivery): void {
+  /**
+   * Ends a delivery. Processed (`done`): once nothing of the partition is in flight, its commit
+   * position is the fetch position again. Not processed (a handler threw, an iterator was left): the
+   * partition is rewound to its first unprocessed offset, so the records are delivered again (a
+   * new run() or loop retries them) and never committed as consumed.
+   */
+  #release(d: Delivery, done: boolean): void {
     if (d.released) return
     d.released = true
+    const p = d.pending
+    if (this.#unprocessed.get(d.key) === p) {
+      p.inFlight--
+      if (!done) {
+        this.#unprocessed.delete(d.key)
+        if (this.#fetcher.has(d.tp.topic, d.tp.partition)) this.#fetcher.seek(d.tp.topic, d.tp.partition, p.from)
+      } else if (p.inFlight === 0) {
+        this.#unprocessed.delete(d.key)
+      }
+    }
     this.#inFlight--
     if (this.#inFlight === 0) for (const w of this.#idleWaiters.splice(0)) w()
   }
 
-  #rewind(tp: TopicPartition, offset: bigint): void {
-    if (this.#fetcher.has(tp.topic, tp.partition)) this.#fetcher.seek(tp.topic, tp.partition, offset)
+  /** Offsets committed explicitly count as processed: the commit position never goes below them. */
+  #markProcessed(offsets: readonly OffsetToCommit[]): void {
+    for (const o of offsets) {
+      const p = this.#unprocessed.get(keyOf(o))
+      if (p !== undefined && o.offset > p.from) p.from = o.offset
+    }
   }
 
   #scheduleManualAutoCommit(): void {
@@ -743,7 +818,7 @@ export class Consumer implements AsyncIterable<Message> {
     this.#timer.schedule('manual-auto-commit', this.#o.autoCommitIntervalMs, () => {
       if (this.#mode !== 'manual' || this.#closing) return
       this.#scheduleManualAutoCommit()
-      this.commitAsync(undefined, (err) => {
+      this.commitAsync(this.#positions(this.assignment(), 'processed'), (err) => {
         if (err) this.#logger('debug', `auto-commit failed: ${err.message}`, { group: this.#o.groupId })
       })
     })
@@ -767,6 +842,14 @@ export class Consumer implements AsyncIterable<Message> {
   #throwIfClosed(allowClosing = false): void {
     if (this.#closed && !(allowClosing && this.#closing && this.#member?.state !== 'closed')) throw new ClosedError('consumer')
   }
+}
+
+function recordStart(r: ConsumerRecord): TopicPartition & { offset: bigint } {
+  return r
+}
+
+function batchStart(b: { topic: string; partition: number; records: ConsumerRecord[] }): TopicPartition & { offset: bigint } {
+  return { topic: b.topic, partition: b.partition, offset: (b.records[0] as ConsumerRecord).offset }
 }
 
 function toMessage(rec: ConsumerRecord): Message {
