@@ -4,6 +4,10 @@
  * consumer, the assignors, and the shared cluster layer (connections,
  * version negotiation, metadata, retries) that they and the admin client
  * are built on.
+ *
+ * Import it as `cohort/client`.
+ *
+ * @module client
  */
 export * from './assignors/index.ts'
 export {

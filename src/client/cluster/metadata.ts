@@ -74,6 +74,9 @@ export class ClusterMetadata {
    * Folds a Metadata response in. Brokers and controller are replaced; topics in
    * the response replace their entries (or are dropped when the broker no longer
    * knows them); other cached topics stay, unless the response listed all topics.
+   * Used by `Cluster` on each metadata refresh.
+   *
+   * @internal
    */
   merge(res: ResponseOf<typeof Metadata>, allTopics: boolean, nowMs: number): ClusterMetadata {
     const brokers = new Map<number, BrokerNode>()
