@@ -29,6 +29,7 @@ import {
   type OffsetDeleteResult,
   type OffsetToAlter,
   type PartitionResult,
+  type RemovedMember,
   type TopicPartition,
 } from './groups.ts'
 
@@ -609,6 +610,11 @@ export class Admin {
   /** Sets committed offsets of a group without members (refused with UNKNOWN_MEMBER_ID while it has some). */
   alterGroupOffsets(groupId: string, offsets: readonly OffsetToAlter[]): Promise<PartitionResult[]> {
     return this.#groups.alterGroupOffsets(groupId, offsets)
+  }
+
+  /** Removes static members by group.instance.id so their partitions move now, not after their session timeout. */
+  removeGroupMembers(groupId: string, groupInstanceIds: readonly string[], reason?: string): Promise<RemovedMember[]> {
+    return this.#groups.removeGroupMembers(groupId, groupInstanceIds, reason)
   }
 
   /** Deletes committed offsets of partitions the group does not subscribe to (OffsetDelete). */

@@ -11,6 +11,7 @@ import {
   DeleteGroups,
   DescribeGroups,
   FindCoordinator,
+  LeaveGroup,
   ListGroups,
   OffsetCommit,
   OffsetDelete,
@@ -89,6 +90,12 @@ export interface OffsetDeleteResult {
   /** A group-level error (GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, ...); the partitions then carry none. */
   error: KafkaError | null
   partitions: PartitionResult[]
+}
+
+export interface RemovedMember {
+  groupInstanceId: string
+  /** UNKNOWN_MEMBER_ID when no member of the group has this instance id. */
+  error: KafkaError | null
 }
 
 export interface PartitionOwner {
@@ -350,6 +357,33 @@ export class GroupAdmin {
     return results
       .map((r) => ({ topic: r.topic, partition: r.partition, error: kafkaError(r.code, `commit offset of ${r.topic}-${r.partition}`) }))
       .sort(compareTopicPartition)
+  }
+
+  /**
+   * Removes static members by group.instance.id (LeaveGroup v3+, as Java's
+   * removeMembersFromConsumerGroup): a static member's partitions move at once instead of after
+   * its session timeout, e.g. when scaling down for good. Throws a group-level KafkaError.
+   */
+  async removeGroupMembers(groupId: string, groupInstanceIds: readonly string[], reason = 'removed by an admin'): Promise<RemovedMember[]> {
+    if (groupInstanceIds.length === 0) return []
+    const res = await this.#atCoordinator(groupId, async (node) => {
+      const r = await this.#cluster.send(
+        node.nodeId,
+        LeaveGroup,
+        { groupId, memberId: '', members: groupInstanceIds.map((groupInstanceId) => ({ memberId: '', groupInstanceId, reason })) },
+        { versions: { min: 3 } },
+      )
+      return { code: r.errorCode, result: r }
+    })
+    const err = kafkaError(res.errorCode, `remove members of group ${groupId}`)
+    if (err) throw err
+    return groupInstanceIds.map((id) => {
+      const m = res.members.find((x) => x.groupInstanceId === id)
+      return {
+        groupInstanceId: id,
+        error: m ? kafkaError(m.errorCode, `remove member ${id} of group ${groupId}`) : null,
+      }
+    })
   }
 
   /** Deletes committed offsets of partitions the group no longer subscribes to (OffsetDelete). */

@@ -32,5 +32,6 @@ export {
   type PartitionLag,
   type PartitionOwner,
   type PartitionResult,
+  type RemovedMember,
   type TopicPartition,
 } from './groups.ts'

@@ -179,3 +179,34 @@ test('a Stable group: members with decoded assignments and owners in the lag vie
   }
   assert.equal((await admin.describeGroups(['g-stable'])).get('g-stable')?.state, 'Empty')
 })
+
+test('removeGroupMembers takes a closed static member out at once instead of after its session timeout', async () => {
+  const topic = 'admin-groups-static'
+  await admin.createTopics([{ name: topic, partitions: 2 }])
+  const c = new Consumer({
+    bootstrapServers: b.bootstrap,
+    groupId: 'g-static',
+    groupInstanceId: 'worker-1',
+    sessionTimeoutMs: 30_000,
+    heartbeatIntervalMs: 200,
+    enableAutoCommit: false,
+  })
+  c.subscribe([topic])
+  void c.run({ eachMessage: async () => {} })
+  await until('the static member to own both partitions', async () => {
+    const d = (await admin.describeGroups(['g-static'])).get('g-static')
+    return d?.state === 'Stable' && d.members[0]?.assignment.length === 2
+  })
+  await c.close()
+  // A static member's close sends no LeaveGroup: the coordinator keeps it until the session times out.
+  const kept = (await admin.describeGroups(['g-static'])).get('g-static')
+  assert.deepEqual(
+    kept?.members.map((m) => m.groupInstanceId),
+    ['worker-1'],
+  )
+  const removed = await admin.removeGroupMembers('g-static', ['worker-1', 'worker-9'])
+  assert.equal(removed[0]?.error, null)
+  assert.equal(removed[1]?.error?.code, ErrorCode.UNKNOWN_MEMBER_ID)
+  const after = (await admin.describeGroups(['g-static'])).get('g-static')
+  assert.equal(after?.members.length, 0)
+})
