@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander'
 import { VERSION } from '../broker/broker.ts'
 import { registerBroker } from './broker-command.ts'
 import { registerConsume } from './consume-command.ts'
+import { registerLag } from './lag-command.ts'
 import { registerProduce } from './produce-command.ts'
 import { registerTopics } from './topics-command.ts'
 
@@ -18,6 +19,7 @@ export function program(): Command {
   registerTopics(cmd)
   registerProduce(cmd)
   registerConsume(cmd)
+  registerLag(cmd)
   return cmd
 }
 
