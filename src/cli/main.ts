@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander'
 import { VERSION } from '../broker/broker.ts'
 import { registerBroker } from './broker-command.ts'
 import { registerConsume } from './consume-command.ts'
+import { registerGroups } from './groups-command.ts'
 import { registerLag } from './lag-command.ts'
 import { registerProduce } from './produce-command.ts'
 import { registerTopics } from './topics-command.ts'
@@ -19,6 +20,7 @@ export function program(): Command {
   registerTopics(cmd)
   registerProduce(cmd)
   registerConsume(cmd)
+  registerGroups(cmd)
   registerLag(cmd)
   return cmd
 }
