@@ -1,3 +1,11 @@
+/**
+ * The admin client: topics, configs, offsets, consumer groups (list, describe, delete, committed
+ * offsets, resets, lag) and the cluster, on the same cluster layer as the producer and consumer.
+ *
+ * Import it as `cohort/admin`.
+ *
+ * @module admin
+ */
 export {
   Admin,
   AdminError,
@@ -35,3 +43,17 @@ export {
   type RemovedMember,
   type TopicPartition,
 } from './groups.ts'
+export {
+  type GroupResetResult,
+  OffsetResetError,
+  type PlanOptions,
+  planOffsetReset,
+  type ResetNotice,
+  type ResetOptions,
+  type ResetPlan,
+  type ResetScenario,
+  type ResetScope,
+  type ResetTarget,
+  resetGroupOffsets,
+  type TopicSelection,
+} from './offset-reset.ts'
