@@ -29,6 +29,7 @@ import {
   type OffsetDeleteResult,
   type OffsetToAlter,
   type PartitionResult,
+  type RebalanceHistory,
   type RemovedMember,
   type TopicPartition,
 } from './groups.ts'
@@ -610,6 +611,11 @@ export class Admin {
   /** Sets committed offsets of a group without members (refused with UNKNOWN_MEMBER_ID while it has some). */
   alterGroupOffsets(groupId: string, offsets: readonly OffsetToAlter[]): Promise<PartitionResult[]> {
     return this.#groups.alterGroupOffsets(groupId, offsets)
+  }
+
+  /** The rebalances Cohort's broker recorded per group: trigger, members before and after, partitions moved, waits. */
+  describeRebalanceHistory(groupIds: readonly string[]): Promise<Map<string, RebalanceHistory>> {
+    return this.#groups.describeRebalanceHistory(groupIds)
   }
 
   /** Removes static members by group.instance.id so their partitions move now, not after their session timeout. */

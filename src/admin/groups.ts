@@ -10,6 +10,7 @@ import { ConfigError } from '../client/errors.ts'
 import {
   DeleteGroups,
   DescribeGroups,
+  DescribeRebalanceHistory,
   FindCoordinator,
   LeaveGroup,
   ListGroups,
@@ -95,6 +96,51 @@ export interface OffsetDeleteResult {
 export interface RemovedMember {
   groupInstanceId: string
   /** UNKNOWN_MEMBER_ID when no member of the group has this instance id. */
+  error: KafkaError | null
+}
+
+export interface RebalanceMember {
+  memberId: string
+  groupInstanceId: string | null
+  clientId: string
+  clientHost: string
+  inPreviousGeneration: boolean
+  inNewGeneration: boolean
+  /** When its JoinGroup for this rebalance arrived; null if it sent none. */
+  joinedAt: number | null
+  /** From when it had to rejoin to when it got its new assignment; null if it got none. */
+  waitMs: number | null
+  /** Partitions it gave up; null when unknown (not the consumer protocol, or never Stable). */
+  revoked: TopicPartition[] | null
+  /** Partitions it gained; null when unknown. */
+  assigned: TopicPartition[] | null
+}
+
+/** One completed rebalance as Cohort's broker recorded it (times in ms since the epoch, broker clock). */
+export interface RebalanceRecord {
+  /** The generation the rebalance produced. */
+  generation: number
+  /** join, leave, session-timeout, subscription-change, metadata-change, static-replacement, sync-timeout. */
+  trigger: string
+  reason: string
+  protocolType: string | null
+  protocol: string | null
+  startedAt: number
+  joinCompletedAt: number | null
+  stableAt: number | null
+  /** stableAt − startedAt; null if the group never became Stable in this generation. */
+  durationMs: number | null
+  maxWaitMs: number | null
+  /** Topic-partitions whose owner changed; null when unknown. */
+  partitionsMoved: number | null
+  members: RebalanceMember[]
+}
+
+export interface RebalanceHistory {
+  groupId: string
+  /** Oldest first. */
+  rebalances: RebalanceRecord[]
+  /** GROUP_ID_NOT_FOUND for a group the broker does not know; UNSUPPORTED_VERSION from a broker that is not Cohort's. */
   error: KafkaError | null
 }
 
@@ -384,6 +430,72 @@ export class GroupAdmin {
         error: m ? kafkaError(m.errorCode, `remove member ${id} of group ${groupId}`) : null,
       }
     })
+  }
+
+  /**
+   * The rebalances Cohort's broker recorded for each group (Cohort's DescribeRebalanceHistory,
+   * API key 32000; Kafka has no such API, so other brokers answer UNSUPPORTED_VERSION per group).
+   */
+  async describeRebalanceHistory(groupIds: readonly string[]): Promise<Map<string, RebalanceHistory>> {
+    const out = new Map<string, RebalanceHistory>()
+    const time = (ms: bigint): number | null => (ms < 0n ? null : Number(ms))
+    const tps = (l: { topic: string; partitions: number[] }[] | null): TopicPartition[] | null =>
+      l === null ? null : l.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition }))).sort(compareTopicPartition)
+    await Promise.all(
+      groupIds.map(async (groupId) => {
+        try {
+          const g = await this.#atCoordinator(groupId, async (node) => {
+            // Not advertised in ApiVersions (so that clients listing every API never see it): sent at
+            // v0 without negotiation. A broker that is not Cohort's closes the connection.
+            const nc = await this.#cluster.connection(node.nodeId)
+            const res = await nc.conn.request(DescribeRebalanceHistory, 0, { groups: [groupId] })
+            const r = res.groups.find((x) => x.groupId === groupId)
+            if (!r) throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `DescribeRebalanceHistory returned no result for group ${groupId}`)
+            return { code: r.errorCode, result: r }
+          })
+          out.set(groupId, {
+            groupId,
+            error: kafkaError(g.errorCode, `rebalance history of group ${groupId}`, g.errorMessage),
+            rebalances: g.rebalances.map((e) => ({
+              generation: e.generationId,
+              trigger: e.trigger,
+              reason: e.reason,
+              protocolType: e.protocolType,
+              protocol: e.protocolName,
+              startedAt: Number(e.startedAtMs),
+              joinCompletedAt: time(e.joinCompletedAtMs),
+              stableAt: time(e.stableAtMs),
+              durationMs: time(e.durationMs),
+              maxWaitMs: time(e.maxWaitMs),
+              partitionsMoved: e.partitionsMoved < 0 ? null : e.partitionsMoved,
+              members: e.members.map((m) => ({
+                memberId: m.memberId,
+                groupInstanceId: m.groupInstanceId,
+                clientId: m.clientId,
+                clientHost: m.clientHost,
+                inPreviousGeneration: m.inPreviousGeneration,
+                inNewGeneration: m.inNewGeneration,
+                joinedAt: time(m.joinedAtMs),
+                waitMs: time(m.waitMs),
+                revoked: tps(m.revokedPartitions),
+                assigned: tps(m.assignedPartitions),
+              })),
+            })),
+          })
+        } catch (err) {
+          if (!(err instanceof Error)) throw err
+          const e =
+            err instanceof KafkaError
+              ? err
+              : new KafkaError(
+                  ErrorCode.UNSUPPORTED_VERSION,
+                  `rebalance history of group ${groupId}: ${err.message} (is this Cohort's broker?)`,
+                )
+          out.set(groupId, { groupId, rebalances: [], error: e })
+        }
+      }),
+    )
+    return new Map(groupIds.map((g) => [g, out.get(g) as RebalanceHistory]))
   }
 
   /** Deletes committed offsets of partitions the group no longer subscribes to (OffsetDelete). */

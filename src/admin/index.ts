@@ -40,6 +40,9 @@ export {
   type PartitionLag,
   type PartitionOwner,
   type PartitionResult,
+  type RebalanceHistory,
+  type RebalanceMember,
+  type RebalanceRecord,
   type RemovedMember,
   type TopicPartition,
 } from './groups.ts'

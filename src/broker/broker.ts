@@ -3,6 +3,10 @@
  * connections → router → API handlers → logs. `Broker.start` resolves when
  * it accepts connections; `close` stops accepting, closes connections and
  * flushes every log.
+ *
+ * Import it as `cohort/broker`.
+ *
+ * @module broker
  */
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -14,19 +18,40 @@ import { type BrokerConfig, DEFAULT_CONFIG } from './config.ts'
 import type { BrokerContext } from './context.ts'
 import { GroupService } from './groups/group-service.ts'
 import { LogManager } from './log/index.ts'
+import type { MetricsServer } from './metrics/server.ts'
 import { Connection } from './network/connection.ts'
 import { AppendNotifier } from './produce/append-notifier.ts'
 import { ProducerStates } from './produce/producer-state.ts'
 import { type RequestObserver, Router } from './router.ts'
 
+/** Cohort's version, as written to `meta.properties`. */
 export const VERSION = '0.1.0'
 
+/** What `Broker.start` takes; everything is optional. */
 export interface BrokerOptions {
+  /** Settings with Kafka's names (`port`, `log.dirs`, `num.partitions`, …; see docs/configuration.md), over the defaults. */
   config?: Partial<BrokerConfig>
+  /**
+   * Time for timers and timestamps (default: the system clock; tests pass a manual one).
+   *
+   * @internal
+   */
   clock?: Clock
   /** One line per event worth an operator's attention; defaults to stderr with a timestamp. */
   log?: (msg: string) => void
+  /** Told about every answered request (API key, version, latency, bytes, error code), in addition to the metrics when `metrics.port` is set. */
   observer?: RequestObserver
+}
+
+/** Both observers, in order. */
+function bothObservers(a: RequestObserver, b: RequestObserver | undefined): RequestObserver {
+  if (!b?.onRequest) return a
+  return {
+    onRequest(apiKey, version, micros, bytesIn, bytesOut, errorCode) {
+      a.onRequest?.(apiKey, version, micros, bytesIn, bytesOut, errorCode)
+      b.onRequest?.(apiKey, version, micros, bytesIn, bytesOut, errorCode)
+    },
+  }
 }
 
 /** Reads or creates meta.properties, which pins the cluster id and node id to a data directory, as Kafka does. */
@@ -53,12 +78,20 @@ function defaultLog(msg: string): void {
   process.stderr.write(`[${new Date().toISOString()}] ${msg}\n`)
 }
 
+/** A running broker: `await Broker.start(options)`, then `close()`. */
 export class Broker {
+  /** The settings in effect (defaults, then `options.config`; `port` is the bound one when 0 was asked for). */
   readonly config: BrokerConfig
+  /**
+   * The wiring shared by the request handlers (logs, group coordinator, producer states).
+   *
+   * @internal
+   */
   readonly context: BrokerContext
   #server: Server
   #connections = new Set<Connection>()
   #tick: NodeJS.Timeout | undefined
+  #metrics: MetricsServer | null = null
   #closed = false
 
   private constructor(config: BrokerConfig, context: BrokerContext, server: Server) {
@@ -67,6 +100,7 @@ export class Broker {
     this.#server = server
   }
 
+  /** Binds the listener, opens (or creates) the data directory and resolves once connections are accepted. */
   static async start(options: BrokerOptions = {}): Promise<Broker> {
     const config: BrokerConfig = { ...DEFAULT_CONFIG, ...options.config }
     const clock = options.clock ?? systemClock
@@ -77,6 +111,9 @@ export class Broker {
     const logs = await LogManager.open(dataDir, config, { clock, log })
     const groups = new GroupService(logs, config, clock, log)
     await groups.load()
+    // Metrics code (and prom-client) is loaded only when metrics are on; without them the router has no observer to call.
+    const metricsPort = config['metrics.port']
+    const metrics = metricsPort === null ? null : await import('./metrics/index.ts')
 
     const server = createServer()
     await new Promise<void>((resolve, reject) => {
@@ -106,11 +143,9 @@ export class Broker {
       nextProducerId: () => producerIdCounter++,
     }
     const broker = new Broker(context.config, context, server)
-    const router: Router = new Router(
-      context,
-      allHandlers(() => router.supportedVersions()),
-      options.observer,
-    )
+    const handlers = allHandlers(() => router.supportedVersions())
+    const stats = metrics === null ? null : new metrics.RequestStats(handlers.map((h) => ({ key: h.api.key, name: h.api.name })))
+    const router: Router = new Router(context, handlers, stats === null ? options.observer : bothObservers(stats, options.observer))
     server.on('connection', (socket: Socket) => {
       if (broker.#closed) {
         socket.destroy()
@@ -131,11 +166,37 @@ export class Broker {
       Math.min(config['log.retention.check.interval.ms'], 10_000),
     )
     broker.#tick.unref()
+    if (metrics !== null && stats !== null && metricsPort !== null) {
+      const registry = new metrics.BrokerMetrics({
+        stats,
+        logs,
+        coordinator: groups.coordinator,
+        connections: () => broker.#connections.size,
+        info: { version: VERSION, clusterId, nodeId: config['node.id'], address: `${advertised.host}:${advertised.port}` },
+      })
+      try {
+        broker.#metrics = await metrics.MetricsServer.start(registry, config['metrics.host'] ?? config.host, metricsPort, log)
+      } catch (err) {
+        await broker.close()
+        throw err
+      }
+    }
     return broker
   }
 
+  /** The advertised host and port (the bound port when `port` was 0). */
   get address(): { host: string; port: number } {
     return this.context.advertised
+  }
+
+  /** Where `GET /metrics` is served (the bound port when `metrics.port` was 0); null when metrics are off. */
+  get metricsAddress(): { host: string; port: number } | null {
+    return this.#metrics === null ? null : { host: this.#metrics.host, port: this.#metrics.port }
+  }
+
+  /** The bound metrics port (`metrics.port`, or the one picked when it was 0); null when metrics are off. */
+  get metricsPort(): number | null {
+    return this.#metrics?.port ?? null
   }
 
   /** host:port for clients' bootstrap.servers. */
@@ -143,13 +204,14 @@ export class Broker {
     return `${this.context.advertised.host}:${this.context.advertised.port}`
   }
 
+  /** Stops accepting, closes every connection and flushes and closes every log. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     clearInterval(this.#tick)
     const stopped = new Promise<void>((resolve) => this.#server.close(() => resolve()))
     for (const c of this.#connections) c.close()
-    await stopped
+    await Promise.all([stopped, this.#metrics?.close()])
     this.context.groups.close()
     await this.context.logs.close()
   }

@@ -32,6 +32,10 @@ export interface BrokerConfig {
   'offsets.retention.minutes': number
   'offset.metadata.max.bytes': number
   'cluster.id': string | null
+  /** Port of the Prometheus `/metrics` listener; null (the default) serves no metrics, 0 picks a free port. */
+  'metrics.port': number | null
+  /** Address of the metrics listener; null means the broker's `host`. */
+  'metrics.host': string | null
 }
 
 export const DEFAULT_CONFIG: BrokerConfig = {
@@ -61,6 +65,8 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   'offsets.retention.minutes': 10080,
   'offset.metadata.max.bytes': 4096,
   'cluster.id': null,
+  'metrics.port': null,
+  'metrics.host': null,
 }
 
 export class ConfigError extends Error {
@@ -75,9 +81,10 @@ export function applyConfig(base: BrokerConfig, entries: Record<string, string>)
     if (!(key in DEFAULT_CONFIG)) throw new ConfigError(`unknown broker config '${rawKey}'`)
     const def = DEFAULT_CONFIG[key as keyof BrokerConfig]
     const value = raw.trim()
-    if (typeof def === 'number' || key === 'advertised.port') {
+    if (typeof def === 'number' || key === 'advertised.port' || key === 'metrics.port') {
       const n = Number(value)
       if (!Number.isInteger(n)) throw new ConfigError(`${key} must be an integer, got '${raw}'`)
+      if (key === 'metrics.port' && (n < 0 || n > 65535)) throw new ConfigError(`metrics.port must be 0–65535, got '${raw}'`)
       out[key] = n
     } else if (typeof def === 'boolean') {
       if (value !== 'true' && value !== 'false') throw new ConfigError(`${key} must be true or false, got '${raw}'`)

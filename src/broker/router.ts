@@ -14,19 +14,28 @@ import { Reader } from '../protocol/primitives/reader.ts'
 import { decodeStruct } from '../protocol/schema/codec.ts'
 import type { ApiHandler } from './apis/handler.ts'
 import type { BrokerContext } from './context.ts'
+import { type ErrorFinder, errorFinder } from './metrics/response-errors.ts'
 import type { Connection, ConnectionHandler, Reply } from './network/connection.ts'
 
 const API_VERSIONS_KEY = 18
 
 export interface RequestObserver {
-  /** Called after each answered request: API key, version, latency, and the bytes in and out. */
-  onRequest?(apiKey: number, version: number, micros: number, bytesIn: number, bytesOut: number): void
+  /**
+   * Called after each handled request: API key, version, latency in µs (decode to encoded response, so it
+   * includes long polls, parked JoinGroups and fsync waits), the bytes in (frame with its size prefix) and out
+   * (0 when no response is sent: acks=0), and the response's error code (its top-level errorCode if not 0,
+   * else the first non-zero nested one — per topic, partition, group —, else 0). Runs on the request path:
+   * keep it cheap.
+   */
+  onRequest?(apiKey: number, version: number, micros: number, bytesIn: number, bytesOut: number, errorCode: number): void
 }
 
 export class Router implements ConnectionHandler {
   readonly #handlers = new Map<number, ApiHandler>()
   readonly #broker: BrokerContext
   readonly #observer: RequestObserver
+  /** Per API key, the response error finder (only when an observer wants requests). */
+  readonly #errorOf = new Map<number, ErrorFinder>()
 
   constructor(broker: BrokerContext, handlers: readonly ApiHandler[], observer: RequestObserver = {}) {
     this.#broker = broker
@@ -34,12 +43,14 @@ export class Router implements ConnectionHandler {
     for (const h of handlers) {
       if (this.#handlers.has(h.api.key)) throw new Error(`two handlers for API key ${h.api.key}`)
       this.#handlers.set(h.api.key, h)
+      if (observer.onRequest) this.#errorOf.set(h.api.key, errorFinder(h.api.response))
     }
   }
 
-  /** The advertised (key, min, max) list, built from the registered handlers so it cannot drift. */
+  /** The advertised (key, min, max) list, built from the registered handlers so it cannot drift. Cohort's own APIs are left out. */
   supportedVersions(): { apiKey: number; minVersion: number; maxVersion: number }[] {
     return [...this.#handlers.values()]
+      .filter((h) => h.advertised)
       .map((h) => ({ apiKey: h.api.key, minVersion: h.min, maxVersion: h.max }))
       .sort((a, b) => a.apiKey - b.apiKey)
   }
@@ -60,7 +71,8 @@ export class Router implements ConnectionHandler {
       conn.fail(`unsupported version ${peek.apiVersion} of ${handler.api.name} (supported ${handler.min}-${handler.max})`)
       return null
     }
-    const started = process.hrtime.bigint()
+    const onRequest = this.#observer.onRequest
+    const started = onRequest ? performance.now() : 0
     const r = new Reader(frame)
     let req: Record<string, unknown>
     let header: ReturnType<typeof readRequestHeader>
@@ -73,13 +85,13 @@ export class Router implements ConnectionHandler {
     }
     const ctx = { broker: this.#broker, conn, header, version: peek.apiVersion }
     const finish = (body: Record<string, unknown> | null): Reply => {
-      if (body === null) return null
-      const out = encodeResponse(handler.api, peek.apiVersion, peek.correlationId, body)
-      if (this.#observer.onRequest) {
-        const micros = Number(process.hrtime.bigint() - started) / 1000
+      const out = body === null ? null : encodeResponse(handler.api, peek.apiVersion, peek.correlationId, body)
+      if (onRequest) {
+        const micros = (performance.now() - started) * 1000
         let bytesOut = 0
-        for (const c of out) bytesOut += c.length
-        this.#observer.onRequest(peek.apiKey, peek.apiVersion, micros, frame.length + 4, bytesOut)
+        if (out !== null) for (let i = 0; i < out.length; i++) bytesOut += (out[i] as Buffer).length
+        const errorCode = body === null ? 0 : (this.#errorOf.get(peek.apiKey) as ErrorFinder)(body)
+        onRequest.call(this.#observer, peek.apiKey, peek.apiVersion, micros, frame.length + 4, bytesOut, errorCode)
       }
       return out
     }

@@ -10,6 +10,7 @@ interface BrokerFlags {
   config?: string
   advertisedHost?: string
   advertisedPort?: string
+  metricsPort?: string
   set: string[]
 }
 
@@ -32,6 +33,7 @@ export function brokerConfigFrom(flags: BrokerFlags): BrokerConfig {
   if (flags.dataDir !== undefined) entries['log.dirs'] = flags.dataDir
   if (flags.advertisedHost !== undefined) entries['advertised.host'] = flags.advertisedHost
   if (flags.advertisedPort !== undefined) entries['advertised.port'] = flags.advertisedPort
+  if (flags.metricsPort !== undefined) entries['metrics.port'] = flags.metricsPort
   return applyConfig(config, entries)
 }
 
@@ -45,11 +47,17 @@ export function registerBroker(program: Command): void {
     .option('--config <file>', 'a server.properties-style file with broker settings')
     .option('--advertised-host <host>', 'host clients are told to connect to')
     .option('--advertised-port <port>', 'port clients are told to connect to')
+    .option('--metrics-port <port>', 'serve Prometheus metrics on http://HOST:PORT/metrics (0 picks a free port; default off)')
     .option('--set <key=value>', 'any broker setting, repeatable (e.g. --set log.flush.mode=os)', collect, [])
     .action(async (flags: BrokerFlags) => {
       const config = brokerConfigFrom(flags)
       const broker = await Broker.start({ config })
-      process.stdout.write(`cohort ${VERSION} broker listening on ${broker.bootstrap} (data dir ${resolve(config['log.dirs'])})\n`)
+      const metrics = broker.metricsAddress
+      const metricsHost = metrics?.host.includes(':') ? `[${metrics.host}]` : metrics?.host
+      const metricsNote = metrics === null ? '' : `, metrics on http://${metricsHost}:${metrics.port}/metrics`
+      process.stdout.write(
+        `cohort ${VERSION} broker listening on ${broker.bootstrap} (data dir ${resolve(config['log.dirs'])})${metricsNote}\n`,
+      )
       await new Promise<void>((done) => {
         let stopping = false
         const stop = (signal: string) => {

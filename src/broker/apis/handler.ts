@@ -2,7 +2,9 @@
  * The shape of a broker API handler: the API it serves, the version range it
  * implements (which ApiVersions advertises, so the two cannot drift) and a
  * function from the decoded request to a response body. Returning null sends
- * no response (Produce with acks=0).
+ * no response (Produce with acks=0). A handler with `advertised: false` is
+ * answered but left out of ApiVersions (Cohort's own APIs, which real clients
+ * must never see).
  */
 import type { RequestHeader } from '../../protocol/frame.ts'
 import type { ApiDefinition, Fields, StructInput, StructOf } from '../../protocol/schema/dsl.ts'
@@ -20,12 +22,14 @@ export interface ApiHandler<Req extends Fields = Fields, Res extends Fields = Fi
   api: ApiDefinition<Req, Res>
   min: number
   max: number
+  /** Listed in ApiVersions (false only for Cohort's own APIs). */
+  advertised: boolean
   handle(ctx: RequestContext, req: StructOf<Req>): Promise<StructInput<Res> | null> | StructInput<Res> | null
 }
 
 export function defineHandler<Req extends Fields, Res extends Fields>(
   api: ApiDefinition<Req, Res>,
-  versions: { min: number; max: number },
+  versions: { min: number; max: number; advertised?: boolean },
   handle: ApiHandler<Req, Res>['handle'],
 ): ApiHandler<Req, Res> {
   if (versions.min < api.versions.min || versions.max > api.versions.max) {
@@ -33,5 +37,5 @@ export function defineHandler<Req extends Fields, Res extends Fields>(
       `${api.name}: handler versions ${versions.min}-${versions.max} outside the schema's ${api.versions.min}-${api.versions.max}`,
     )
   }
-  return { api, min: versions.min, max: versions.max, handle }
+  return { api, min: versions.min, max: versions.max, advertised: versions.advertised ?? true, handle }
 }

@@ -1,6 +1,7 @@
 /**
  * Every API the broker serves. ApiVersions advertises exactly this list
- * (each handler's own version range), so what is advertised is what exists.
+ * (each handler's own version range), so what is advertised is what exists —
+ * except Cohort's own APIs (`advertised: false`), which are answered but not listed.
  */
 import { produceHandler } from './00-produce.ts'
 import { fetchHandler } from './01-fetch.ts'
@@ -17,6 +18,7 @@ import { alterConfigsHandler } from './33-alter-configs.ts'
 import { createPartitionsHandler } from './37-create-partitions.ts'
 import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.ts'
 import { describeClusterHandler } from './60-describe-cluster.ts'
+import { describeRebalanceHistoryHandler } from './32000-describe-rebalance-history.ts'
 import {
   deleteGroupsHandler,
   describeGroupsHandler,
@@ -58,5 +60,6 @@ export function allHandlers(supported: () => { apiKey: number; minVersion: numbe
     createPartitionsHandler,
     incrementalAlterConfigsHandler,
     describeClusterHandler,
+    describeRebalanceHistoryHandler,
   ] as unknown as ApiHandler[]
 }

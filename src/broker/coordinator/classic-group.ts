@@ -9,6 +9,7 @@
 
 import { CONSUMER_PROTOCOL_TYPE, subscribedTopicsOf } from '../../protocol/consumer-protocol.ts'
 import { ErrorCode } from '../../protocol/errors.ts'
+import type { Ownership, RebalanceHistoryEntry, RebalanceMember, RebalanceMemberEntry } from './history.ts'
 import type { Deferred } from './result.ts'
 import type { JoinGroupResponse, JoinGroupResponseMember, SyncGroupResponse } from './types.ts'
 
@@ -61,6 +62,8 @@ export class ClassicGroupMember {
   awaitingSync: Deferred<SyncGroupResponse> | null = null
   /** Added in the current join phase: its parked JoinGroup can time out (newMemberJoinTimeoutMs). */
   isNew = false
+  /** When its parked JoinGroup arrived (the first one of the current join phase); null when none is parked. */
+  joinedAt: number | null = null
 
   constructor(init: {
     memberId: string
@@ -82,6 +85,19 @@ export class ClassicGroupMember {
     this.protocolType = init.protocolType
     this.protocols = init.protocols
     this.assignment = init.assignment ?? NO_ASSIGNMENT
+  }
+
+  #identity: RebalanceMember | undefined
+
+  /** Its identity, as the rebalance history records it (one object per member, shared by every entry). */
+  get identity(): RebalanceMember {
+    this.#identity ??= {
+      memberId: this.memberId,
+      groupInstanceId: this.groupInstanceId,
+      clientId: this.clientId,
+      clientHost: this.clientHost,
+    }
+    return this.#identity
   }
 
   get isStatic(): boolean {
@@ -141,14 +157,26 @@ export interface RebalanceInProgress {
   readonly trigger: RebalanceTrigger
   readonly reason: string
   readonly startedAt: number
+  /** Members when it started: their wait for the new generation starts then (later joiners' when they join). */
+  readonly membersAtStart: ReadonlySet<string>
+}
+
+/** The history entry of the current generation while members are still getting their assignments. */
+export interface OpenRebalance {
+  readonly entry: RebalanceHistoryEntry
+  readonly byMember: ReadonlyMap<string, RebalanceMemberEntry>
 }
 
 export class ClassicGroup {
   readonly groupId: string
   /** The rebalance under way (set on entering PreparingRebalance, cleared when the join phase completes). */
   rebalance: RebalanceInProgress | null = null
-  /** Member ids of the last completed generation (the "before" of the next rebalance). */
-  lastGenerationMembers: readonly string[] = []
+  /** Members of the last completed generation (the "before" of the next rebalance). */
+  lastGenerationMembers: readonly RebalanceMember[] = []
+  /** What each member owned in the last Stable generation (the "before" of the next assignment diff). */
+  lastAssignment: ReadonlyMap<string, Ownership> = new Map()
+  /** The current generation's history entry, until the next rebalance starts. */
+  openRebalance: OpenRebalance | null = null
   state: GroupState
   previousState: GroupState = 'Dead'
   /** When the group entered its current state; null when unknown (loaded from an old record). */
@@ -366,6 +394,7 @@ export class ClassicGroup {
     const d = member.awaitingJoin
     if (d === null) return false
     member.awaitingJoin = null
+    member.joinedAt = null
     this.numMembersAwaitingJoin--
     d.resolve(shapeJoinResponse(response, member.joinVersion))
     return true

@@ -29,6 +29,17 @@ import {
   type RebalanceTrigger,
   shapeJoinResponse,
 } from './classic-group.ts'
+import {
+  applyAssignmentDiff,
+  markSynced,
+  memberEntry,
+  type OwnedPartitions,
+  type Ownership,
+  ownedPartitions,
+  type RebalanceHistoryEntry,
+  type RebalanceMember,
+  type RebalanceMemberEntry,
+} from './history.ts'
 import { type CommittedOffset, OffsetStore } from './offsets.ts'
 import {
   type CoordinatorRecord,
@@ -49,6 +60,8 @@ import {
   type DeleteGroupsResponse,
   type DescribeGroupsRequest,
   type DescribeGroupsResponse,
+  type DescribeRebalanceHistoryRequest,
+  type DescribeRebalanceHistoryResponse,
   type HeartbeatRequest,
   type HeartbeatResponse,
   type JoinGroupRequest,
@@ -80,20 +93,7 @@ export interface GroupCoordinatorOptions {
   log?: (msg: string) => void
 }
 
-export interface RebalanceHistoryEntry {
-  /** The generation the rebalance produced. */
-  readonly generation: number
-  readonly trigger: RebalanceTrigger
-  readonly reason: string
-  readonly membersBefore: readonly string[]
-  readonly membersAfter: readonly string[]
-  /** When the group entered PreparingRebalance. */
-  readonly startedAt: number
-  /** When the join phase completed (the new generation was handed out). */
-  readonly endedAt: number
-  /** When the leader's assignment was stored and the group became Stable; null if it never did. */
-  stableAt: number | null
-}
+export type { RebalanceHistoryEntry } from './history.ts'
 
 export interface MemberSnapshot {
   memberId: string
@@ -180,6 +180,8 @@ export class GroupCoordinator {
   readonly #groups = new Map<string, ClassicGroup>()
   readonly #offsets = new OffsetStore()
   readonly #history = new Map<string, RebalanceHistoryEntry[]>()
+  /** Completed rebalances per group and trigger since this process started (not bounded like the history). */
+  readonly #rebalanceCounts = new Map<string, Map<RebalanceTrigger, number>>()
 
   constructor(opts: GroupCoordinatorOptions) {
     this.config = Object.freeze({ ...DEFAULT_COORDINATOR_CONFIG, ...opts.config })
@@ -384,6 +386,7 @@ export class GroupCoordinator {
     // A member arriving during the initial delay extends it.
     if (group.is('PreparingRebalance') && group.previousState === 'Empty') group.newMemberAdded = true
     group.add(member, d, input.version)
+    member.joinedAt = this.#clock.now()
     // The member cannot heartbeat while its JoinGroup is parked, so its session does not apply yet; instead a
     // parked JoinGroup of a new member expires after newMemberJoinTimeoutMs (a client that gave up and retried).
     this.#scheduleHeartbeat(group, member, this.config.newMemberJoinTimeoutMs)
@@ -402,6 +405,7 @@ export class GroupCoordinator {
     trigger: RebalanceTrigger,
   ): CoordinatorRecord[] {
     const superseded = group.updateMember(member, input.protocols, input.rebalanceTimeoutMs, input.sessionTimeoutMs, d, input.version)
+    member.joinedAt ??= this.#clock.now()
     // Kafka drops a superseded parked JoinGroup without answering it; answering keeps per-connection response order intact.
     superseded?.resolve(shapeJoinResponse(joinError(ErrorCode.REBALANCE_IN_PROGRESS, member.memberId), member.joinVersion))
     return this.#maybePrepareRebalanceOrCompleteJoin(
@@ -425,6 +429,9 @@ export class GroupCoordinator {
     const member = group.replaceStaticMember(instanceId, oldMemberId, newMemberId)
     this.#scheduleHeartbeat(group, member, member.sessionTimeoutMs)
     group.updateMember(member, input.protocols, input.rebalanceTimeoutMs, input.sessionTimeoutMs, d, input.version)
+    member.joinedAt = this.#clock.now()
+    // The new member id continues the old one's ownership: the next assignment diff must not show a move.
+    group.lastAssignment = renameOwner(group.lastAssignment, oldMemberId, member)
     const reason = `static member ${newMemberId} with instance id ${instanceId} replaced ${oldMemberId}; client reason: ${input.reason}`
 
     switch (group.state) {
@@ -486,7 +493,8 @@ export class GroupCoordinator {
       )
     }
     group.transitionTo('PreparingRebalance', now)
-    group.rebalance = { trigger, reason, startedAt: now }
+    group.rebalance = { trigger, reason, startedAt: now, membersAtStart: new Set(group.members.keys()) }
+    group.openRebalance = null
     this.#log(`group ${group.groupId}: preparing to rebalance (generation ${group.generationId}): ${reason}`)
     return isInitialRebalance ? [] : this.#maybeCompleteJoinElseSchedule(group)
   }
@@ -622,7 +630,16 @@ export class GroupCoordinator {
       })
       // Sessions that expired while the member waited were ignored; start a fresh one.
       if (answered) this.#scheduleHeartbeat(group, m, m.sessionTimeoutMs)
+      if (answered && ok) this.#markSynced(group, m.memberId)
     }
+  }
+
+  /** A member got its assignment of the current generation: its wait in the open history entry ends. */
+  #markSynced(group: ClassicGroup, memberId: string): void {
+    const open = group.openRebalance
+    if (open === null || open.entry.generation !== group.generationId) return
+    const m = open.byMember.get(memberId)
+    if (m !== undefined) markSynced(open.entry, m, this.#clock.now())
   }
 
   /** A consumer-protocol member never gets a zero-length assignment (some clients cannot decode it). */
@@ -658,24 +675,57 @@ export class GroupCoordinator {
     })
   }
 
+  /** Called when the join phase completes (after initNextGeneration, before the parked JoinGroups are answered). */
   #recordHistory(group: ClassicGroup, now: number): void {
-    const r = group.rebalance ?? { trigger: 'join' as const, reason: '', startedAt: now }
-    const membersAfter = [...group.members.keys()]
-    let list = this.#history.get(group.groupId)
-    if (list === undefined) this.#history.set(group.groupId, (list = []))
-    list.push({
+    const r = group.rebalance ?? { trigger: 'join' as const, reason: '', startedAt: now, membersAtStart: new Set<string>() }
+    const before = group.lastGenerationMembers
+    const after = [...group.members.values()]
+    const members: RebalanceMemberEntry[] = []
+    const byMember = new Map<string, RebalanceMemberEntry>()
+    const add = (identity: RebalanceMember, inBefore: boolean) => {
+      const m = group.members.get(identity.memberId)
+      let e: RebalanceMemberEntry
+      if (m === undefined) {
+        e = memberEntry(identity, inBefore, false, null, null)
+      } else {
+        // Its wait starts with the rebalance if it was a member then, else with its JoinGroup.
+        const joinedAt = m.isAwaitingJoin ? m.joinedAt : null
+        const waitStartedAt = r.membersAtStart.has(m.memberId) ? r.startedAt : (joinedAt ?? r.startedAt)
+        e = memberEntry(identity, inBefore, true, joinedAt, waitStartedAt)
+      }
+      members.push(e)
+      byMember.set(e.memberId, e)
+    }
+    for (const m of before) add(m, true)
+    for (const m of after) if (!byMember.has(m.memberId)) add(m.identity, false)
+    const entry: RebalanceHistoryEntry = {
       generation: group.generationId,
       trigger: r.trigger,
       reason: r.reason,
-      membersBefore: group.lastGenerationMembers,
-      membersAfter,
+      protocolType: group.protocolType,
+      protocolName: group.protocolName,
+      membersBefore: before.map((m) => m.memberId),
+      membersAfter: after.map((m) => m.memberId),
+      members,
       startedAt: r.startedAt,
       endedAt: now,
       stableAt: null,
-    })
+      durationMs: null,
+      maxWaitMs: null,
+      partitionsMoved: null,
+    }
+    let list = this.#history.get(group.groupId)
+    if (list === undefined) this.#history.set(group.groupId, (list = []))
+    list.push(entry)
     if (list.length > HISTORY_LIMIT) list.splice(0, list.length - HISTORY_LIMIT)
-    group.lastGenerationMembers = membersAfter
+    let counts = this.#rebalanceCounts.get(group.groupId)
+    if (counts === undefined) this.#rebalanceCounts.set(group.groupId, (counts = new Map()))
+    counts.set(r.trigger, (counts.get(r.trigger) ?? 0) + 1)
+    group.lastGenerationMembers = after.map((m) => m.identity)
     group.rebalance = null
+    group.openRebalance = { entry, byMember }
+    // An empty generation gets no assignment: everything owned before is revoked now.
+    if (after.length === 0) this.#recordAssignment(group)
   }
 
   // =============================================================================================
@@ -782,6 +832,7 @@ export class GroupCoordinator {
       case 'Stable':
         this.#removePendingSyncMember(group, req.memberId)
         this.#scheduleHeartbeat(group, member, member.sessionTimeoutMs)
+        this.#markSynced(group, req.memberId)
         d.resolve({
           throttleTimeMs: 0,
           errorCode: ErrorCode.NONE,
@@ -1070,6 +1121,20 @@ export class GroupCoordinator {
   }
 
   // =============================================================================================
+  // DescribeRebalanceHistory (Cohort's own API)
+
+  describeRebalanceHistory(req: DescribeRebalanceHistoryRequest, _ctx: RequestContext): HandlerResult<DescribeRebalanceHistoryResponse> {
+    const groups = req.groups.map((groupId): DescribeRebalanceHistoryResponse['groups'][number] => {
+      const fail = (errorCode: number, errorMessage: string) => ({ groupId, errorCode, errorMessage, rebalances: [] })
+      if (groupId === '') return fail(ErrorCode.INVALID_GROUP_ID, 'the group id is empty')
+      const group = this.#groups.get(groupId)
+      if (group === undefined || group.is('Dead')) return fail(ErrorCode.GROUP_ID_NOT_FOUND, `group ${groupId} does not exist`)
+      return { groupId, errorCode: ErrorCode.NONE, errorMessage: null, rebalances: this.history(groupId).map(wireEntry) }
+    })
+    return { records: [], response: { throttleTimeMs: 0, groups } }
+  }
+
+  // =============================================================================================
   // DeleteGroups, OffsetDelete
 
   deleteGroups(req: DeleteGroupsRequest, _ctx: RequestContext): HandlerResult<DeleteGroupsResponse> {
@@ -1213,11 +1278,31 @@ export class GroupCoordinator {
     if (!group.is('CompletingRebalance') || value.generation !== group.generationId || value.members.length === 0) return
     const assignment = new Map<string, Buffer>()
     for (const m of value.members) assignment.set(m.memberId, m.assignment)
-    this.#setAndPropagateAssignment(group, assignment)
     const now = this.#clock.now()
+    const open = group.openRebalance
+    if (open !== null && open.entry.generation === group.generationId) {
+      open.entry.stableAt = now
+      open.entry.durationMs = now - open.entry.startedAt
+    }
+    this.#setAndPropagateAssignment(group, assignment)
     group.transitionTo('Stable', now)
-    const last = this.#history.get(group.groupId)?.at(-1)
-    if (last !== undefined && last.generation === group.generationId) last.stableAt = now
+    this.#recordAssignment(group)
+  }
+
+  /** The generation's assignment is final: diff it against the last Stable one for the history, then make it the new "before". */
+  #recordAssignment(group: ClassicGroup): void {
+    const after = new Map<string, OwnedPartitions>()
+    const owners = new Map<string, Ownership>()
+    for (const m of group.members.values()) {
+      // An unchanged assignment (most members, most rebalances) keeps its decoded partitions.
+      const prev = group.lastAssignment.get(m.memberId)
+      const partitions = prev?.bytes.equals(m.assignment) ? prev.partitions : ownedPartitions(group.protocolType, m.assignment)
+      after.set(m.memberId, partitions)
+      owners.set(m.memberId, { member: m.identity, bytes: m.assignment, partitions })
+    }
+    const open = group.openRebalance
+    if (open !== null && open.entry.generation === group.generationId) applyAssignmentDiff(open.entry, group.lastAssignment, after)
+    group.lastAssignment = owners
   }
 
   /** Rebuilds a group from its persisted snapshot (startup, or a group only known from the log). */
@@ -1249,7 +1334,12 @@ export class GroupCoordinator {
       )
     }
     group.subscribedTopics = group.computeSubscribedTopics()
-    group.lastGenerationMembers = [...group.members.keys()]
+    group.lastGenerationMembers = [...group.members.values()].map((m) => m.identity)
+    const owners = new Map<string, Ownership>()
+    for (const m of group.members.values()) {
+      owners.set(m.memberId, { member: m.identity, bytes: m.assignment, partitions: ownedPartitions(group.protocolType, m.assignment) })
+    }
+    group.lastAssignment = owners
     this.#groups.set(groupId, group)
   }
 
@@ -1264,6 +1354,7 @@ export class GroupCoordinator {
     if (!group.is('Dead')) group.transitionTo('Dead', this.#clock.now())
     this.#groups.delete(groupId)
     this.#history.delete(groupId)
+    this.#rebalanceCounts.delete(groupId)
   }
 
   /**
@@ -1296,8 +1387,20 @@ export class GroupCoordinator {
     return this.#history.get(groupId) ?? []
   }
 
+  /** Completed rebalances of a group per trigger since this process started (a Prometheus counter: not bounded, reset by a restart). */
+  rebalanceCounts(groupId: string): ReadonlyMap<RebalanceTrigger, number> {
+    return this.#rebalanceCounts.get(groupId) ?? new Map()
+  }
+
   groupIds(): string[] {
     return [...this.#groups.keys()]
+  }
+
+  /** A cheap view of every group for metrics: no member lists are copied. */
+  *groupSummaries(): Iterable<{ groupId: string; state: GroupState; generationId: number; protocolType: string | null; members: number }> {
+    for (const g of this.#groups.values()) {
+      yield { groupId: g.groupId, state: g.state, generationId: g.generationId, protocolType: g.protocolType, members: g.numMembers }
+    }
   }
 
   group(groupId: string): GroupSnapshot | undefined {
@@ -1367,4 +1470,55 @@ function expirationBase(group: ClassicGroup): ((o: CommittedOffset) => number) |
   }
   // Standalone/admin commits: by commit time.
   return (o) => o.commitTimestamp
+}
+
+/** The same ownership map with a replaced static member's entry moved to its new member id (order kept). */
+function renameOwner(
+  owners: ReadonlyMap<string, Ownership>,
+  oldMemberId: string,
+  member: ClassicGroupMember,
+): ReadonlyMap<string, Ownership> {
+  const owned = owners.get(oldMemberId)
+  if (owned === undefined) return owners
+  const out = new Map<string, Ownership>()
+  for (const [id, o] of owners) {
+    if (id === oldMemberId) out.set(member.memberId, { ...owned, member: member.identity })
+    else out.set(id, o)
+  }
+  return out
+}
+
+const ms = (t: number | null): bigint => (t === null ? -1n : BigInt(t))
+
+/** A history entry in DescribeRebalanceHistory's shape (-1 for "did not happen"). */
+function wireEntry(e: RebalanceHistoryEntry): DescribeRebalanceHistoryResponse['groups'][number]['rebalances'][number] {
+  const list = (l: readonly { topic: string; partitions: readonly number[] }[] | null) =>
+    l === null ? null : l.map((tp) => ({ topic: tp.topic, partitions: [...tp.partitions] }))
+  return {
+    generationId: e.generation,
+    trigger: e.trigger,
+    reason: e.reason,
+    protocolType: e.protocolType,
+    protocolName: e.protocolName,
+    startedAtMs: ms(e.startedAt),
+    joinCompletedAtMs: ms(e.endedAt),
+    stableAtMs: ms(e.stableAt),
+    durationMs: ms(e.durationMs),
+    maxWaitMs: ms(e.maxWaitMs),
+    partitionsMoved: e.partitionsMoved ?? -1,
+    members: e.members.map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      inPreviousGeneration: m.inPreviousGeneration,
+      inNewGeneration: m.inNewGeneration,
+      joinedAtMs: ms(m.joinedAt),
+      waitStartedAtMs: ms(m.waitStartedAt),
+      syncedAtMs: ms(m.syncedAt),
+      waitMs: ms(m.waitMs),
+      revokedPartitions: list(m.revoked),
+      assignedPartitions: list(m.assigned),
+    })),
+  }
 }

@@ -2,6 +2,7 @@
  * The classic group coordinator. File map:
  *   coordinator.ts        GroupCoordinator: request handlers, join phase, sessions, offsets, expiry, replay
  *   classic-group.ts      ClassicGroup / ClassicGroupMember: the in-memory state machine and its transition table
+ *   history.ts            the rebalance history's entries: members before/after, partitions moved, duration, waits
  *   offsets.ts            OffsetStore: committed offsets (durable; written only by replay)
  *   records.ts            `__consumer_offsets` record model and Kafka-compatible encoding; partitionFor
  *   (consumer-protocol.ts moved to src/protocol: broker and client share it)
@@ -42,6 +43,12 @@ export {
   type MemberSnapshot,
   type RebalanceHistoryEntry,
 } from './coordinator.ts'
+export {
+  REBALANCE_TRIGGERS,
+  type RebalanceMember,
+  type RebalanceMemberEntry,
+  type TopicPartitionList,
+} from './history.ts'
 export { type CommittedOffset, OffsetStore } from './offsets.ts'
 export {
   type CoordinatorRecord,

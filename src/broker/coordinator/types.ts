@@ -9,6 +9,7 @@ import type { DescribeGroups } from '../../protocol/apis/15-describe-groups.ts'
 import type { ListGroups } from '../../protocol/apis/16-list-groups.ts'
 import type { DeleteGroups } from '../../protocol/apis/42-delete-groups.ts'
 import type { OffsetDelete } from '../../protocol/apis/47-offset-delete.ts'
+import type { DescribeRebalanceHistory } from '../../protocol/apis/32000-describe-rebalance-history.ts'
 import type { RequestOf, ResponseOf } from '../../protocol/schema/dsl.ts'
 
 export type JoinGroupRequest = RequestOf<typeof JoinGroup>
@@ -32,6 +33,8 @@ export type DeleteGroupsRequest = RequestOf<typeof DeleteGroups>
 export type DeleteGroupsResponse = ResponseOf<typeof DeleteGroups>
 export type OffsetDeleteRequest = RequestOf<typeof OffsetDelete>
 export type OffsetDeleteResponse = ResponseOf<typeof OffsetDelete>
+export type DescribeRebalanceHistoryRequest = RequestOf<typeof DescribeRebalanceHistory>
+export type DescribeRebalanceHistoryResponse = ResponseOf<typeof DescribeRebalanceHistory>
 
 /** Who sent a request: the API version it was decoded with and the client's identity from the header/socket. */
 export interface RequestContext {

@@ -32,6 +32,7 @@ import { OffsetDelete } from './47-offset-delete.ts'
 import { DescribeCluster } from './60-describe-cluster.ts'
 import { ConsumerGroupHeartbeat } from './68-consumer-group-heartbeat.ts'
 import { ConsumerGroupDescribe } from './69-consumer-group-describe.ts'
+import { DescribeRebalanceHistory } from './32000-describe-rebalance-history.ts'
 
 export {
   AlterConfigs,
@@ -46,6 +47,7 @@ export {
   DescribeCluster,
   DescribeConfigs,
   DescribeGroups,
+  DescribeRebalanceHistory,
   Fetch,
   FindCoordinator,
   Heartbeat,
@@ -96,6 +98,8 @@ export const ApiKey = {
   DescribeCluster: 60,
   ConsumerGroupHeartbeat: 68,
   ConsumerGroupDescribe: 69,
+  /** Cohort's own (not Kafka's): the group coordinator's rebalance history. */
+  DescribeRebalanceHistory: 32000,
 } as const
 export type ApiKeyName = keyof typeof ApiKey
 
@@ -129,6 +133,7 @@ export const ALL_APIS: readonly ApiDefinition[] = [
   DescribeCluster,
   ConsumerGroupHeartbeat,
   ConsumerGroupDescribe,
+  DescribeRebalanceHistory,
 ]
 
 const byKey = new Map<number, ApiDefinition>(ALL_APIS.map((a) => [a.key, a]))

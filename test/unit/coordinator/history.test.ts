@@ -1,0 +1,434 @@
+/**
+ * The rebalance history: who was in each generation, which partitions changed owner (decoded from the
+ * consumer-protocol assignments), how long the rebalance took and how long each member waited — all on
+ * the ManualClock, so every time is exact — and its DescribeRebalanceHistory answer.
+ */
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import type { RebalanceMemberEntry } from '../../../src/broker/coordinator/history.ts'
+import {
+  encodeAssignment,
+  HISTORY_LIMIT,
+  type JoinGroupRequest,
+  type RebalanceHistoryEntry,
+} from '../../../src/broker/coordinator/index.ts'
+import { DescribeRebalanceHistory } from '../../../src/protocol/apis/index.ts'
+import { ErrorCode } from '../../../src/protocol/errors.ts'
+import { decodeResponse, encodeResponse } from '../../../src/protocol/frame.ts'
+import { CLIENT_HOST, CLIENT_ID, CoordinatorContext, GROUP, type JoinedMember, RANGE, V } from './context.ts'
+
+/** A consumer-protocol assignment of partitions of topic `foo`. */
+function foo(...partitions: number[]): Buffer {
+  return encodeAssignment({ assignedPartitions: [{ topic: 'foo', partitions }], userData: null }, 0)
+}
+
+function last(ctx: CoordinatorContext): RebalanceHistoryEntry {
+  const e = ctx.coordinator.history(GROUP).at(-1)
+  assert.ok(e, 'a history entry')
+  return e
+}
+
+function member(e: RebalanceHistoryEntry, memberId: string): RebalanceMemberEntry {
+  const m = e.members.find((x) => x.memberId === memberId)
+  assert.ok(m, `member ${memberId} in the entry`)
+  return m
+}
+
+const FOO = (...partitions: number[]) => [{ topic: 'foo', partitions }]
+
+/** A Stable two-member group: the first member gets foo 0–2, the second foo 3–5. */
+async function twoMembers(ctx: CoordinatorContext, join: Partial<JoinGroupRequest> = {}): Promise<{ a: JoinedMember; b: JoinedMember }> {
+  const parts = [foo(0, 1, 2), foo(3, 4, 5)]
+  let i = 0
+  const g = await ctx.stableGroup(2, { join, assignment: () => parts[i++] as Buffer })
+  return { a: g.leader, b: g.followers[0] as JoinedMember }
+}
+
+describe('rebalance history: members, partitions moved, duration and waits', () => {
+  test('testInitialRebalanceRecordsAssignedPartitionsDurationAndEachMembersWait', async () => {
+    const ctx = new CoordinatorContext()
+    const t0 = ctx.clock.now()
+    const a = await ctx.joinNew()
+    ctx.advance(1000)
+    const b = ctx.join({ memberId: await ctx.requestMemberId() }, V.join, 'client-b')
+    ctx.advance(2000) // the initial delay ends at t0 + 3000, and b extends it once
+    await ctx.assertParked(a)
+    ctx.advance(3000) // the join phase completes at t0 + 6000
+    const ra = await ctx.answered(a)
+    const rb = await ctx.answered(b)
+    assert.equal(ra.leader, ra.memberId)
+    ctx.advance(10)
+    const fs = ctx.sync({ memberId: rb.memberId, generationId: 1 })
+    ctx.advance(20)
+    const ls = ctx.sync({
+      memberId: ra.memberId,
+      generationId: 1,
+      assignments: [
+        { memberId: ra.memberId, assignment: foo(0, 1, 2) },
+        { memberId: rb.memberId, assignment: foo(3, 4, 5) },
+      ],
+    })
+    assert.equal((await ctx.answered(ls)).errorCode, ErrorCode.NONE)
+    assert.equal((await ctx.answered(fs)).errorCode, ErrorCode.NONE)
+
+    const e = last(ctx)
+    assert.equal(e.generation, 1)
+    assert.equal(e.trigger, 'join')
+    assert.equal(e.protocolType, 'consumer')
+    assert.equal(e.protocolName, 'range')
+    assert.equal(e.startedAt, t0)
+    assert.equal(e.endedAt, t0 + 6000)
+    assert.equal(e.stableAt, t0 + 6030)
+    assert.equal(e.durationMs, 6030)
+    assert.equal(e.partitionsMoved, 6)
+    assert.deepEqual(e.membersBefore, [])
+    assert.deepEqual(
+      e.members.map((m) => [m.memberId, m.clientId, m.clientHost, m.groupInstanceId, m.inPreviousGeneration, m.inNewGeneration]),
+      [
+        [ra.memberId, CLIENT_ID, CLIENT_HOST, null, false, true],
+        [rb.memberId, 'client-b', CLIENT_HOST, null, false, true],
+      ],
+    )
+    const ma = member(e, ra.memberId)
+    const mb = member(e, rb.memberId)
+    // a was in the group when the rebalance started; b's wait starts with its JoinGroup.
+    assert.deepEqual([ma.joinedAt, ma.waitStartedAt, ma.syncedAt, ma.waitMs], [t0, t0, t0 + 6030, 6030])
+    assert.deepEqual([mb.joinedAt, mb.waitStartedAt, mb.syncedAt, mb.waitMs], [t0 + 1000, t0 + 1000, t0 + 6030, 5030])
+    assert.equal(e.maxWaitMs, 6030)
+    assert.deepEqual(ma.assigned, FOO(0, 1, 2))
+    assert.deepEqual(mb.assigned, FOO(3, 4, 5))
+    assert.deepEqual(ma.revoked, [])
+  })
+
+  test('testNewMemberMovesPartitionsAndEveryMembersWaitStartsWithTheRebalance', async () => {
+    const ctx = new CoordinatorContext()
+    const { a, b } = await twoMembers(ctx)
+    const t1 = ctx.clock.now()
+    const c = ctx.join({ memberId: await ctx.requestMemberId() }, V.join, 'client-c')
+    assert.equal(ctx.state(), 'PreparingRebalance')
+    ctx.advance(100)
+    const ja = ctx.join({ memberId: a.memberId })
+    ctx.advance(200)
+    const jb = ctx.join({ memberId: b.memberId })
+    const rc = await ctx.answered(c)
+    await ctx.answered(ja)
+    await ctx.answered(jb)
+    assert.equal(rc.generationId, 2)
+    ctx.advance(100)
+    const ls = ctx.sync({
+      memberId: a.memberId,
+      generationId: 2,
+      assignments: [
+        { memberId: a.memberId, assignment: foo(0, 1) },
+        { memberId: b.memberId, assignment: foo(3, 4) },
+        { memberId: rc.memberId, assignment: foo(2, 5) },
+      ],
+    })
+    await ctx.answered(ls)
+    ctx.advance(50)
+    await ctx.answered(ctx.sync({ memberId: b.memberId, generationId: 2 })) // after Stable: answered at once
+    ctx.advance(50)
+    await ctx.answered(ctx.sync({ memberId: rc.memberId, generationId: 2 }))
+
+    const e = last(ctx)
+    assert.equal(e.generation, 2)
+    assert.equal(e.trigger, 'join')
+    assert.match(e.reason, /adding new member/)
+    assert.deepEqual(e.membersBefore, [a.memberId, b.memberId])
+    assert.deepEqual(new Set(e.membersAfter), new Set([a.memberId, b.memberId, rc.memberId]))
+    assert.equal(e.startedAt, t1)
+    assert.equal(e.endedAt, t1 + 300)
+    assert.equal(e.stableAt, t1 + 400)
+    assert.equal(e.durationMs, 400)
+    const [ma, mb, mc] = [member(e, a.memberId), member(e, b.memberId), member(e, rc.memberId)]
+    assert.deepEqual([ma.inPreviousGeneration, ma.inNewGeneration, mc.inPreviousGeneration, mc.inNewGeneration], [true, true, false, true])
+    assert.deepEqual([ma.joinedAt, mb.joinedAt, mc.joinedAt], [t1 + 100, t1 + 300, t1])
+    assert.deepEqual([ma.waitStartedAt, mb.waitStartedAt, mc.waitStartedAt], [t1, t1, t1])
+    assert.deepEqual([ma.waitMs, mb.waitMs, mc.waitMs], [400, 450, 500])
+    assert.equal(e.maxWaitMs, 500)
+    assert.deepEqual([ma.revoked, ma.assigned], [FOO(2), []])
+    assert.deepEqual([mb.revoked, mb.assigned], [FOO(5), []])
+    assert.deepEqual([mc.revoked, mc.assigned], [[], FOO(2, 5)])
+    assert.equal(e.partitionsMoved, 2)
+  })
+
+  test('testLeavingMemberIsListedWithItsRevokedPartitionsAndNoWait', async () => {
+    const ctx = new CoordinatorContext()
+    const { a, b } = await twoMembers(ctx)
+    const t1 = ctx.clock.now()
+    ctx.leaveMembers([{ memberId: b.memberId }])
+    ctx.advance(30)
+    const r = await ctx.answered(ctx.join({ memberId: a.memberId }))
+    await ctx.answered(
+      ctx.sync({
+        memberId: a.memberId,
+        generationId: r.generationId,
+        assignments: [{ memberId: a.memberId, assignment: foo(0, 1, 2, 3, 4, 5) }],
+      }),
+    )
+    const e = last(ctx)
+    assert.equal(e.trigger, 'leave')
+    assert.deepEqual(e.membersAfter, [a.memberId])
+    const mb = member(e, b.memberId)
+    assert.deepEqual(
+      [mb.inPreviousGeneration, mb.inNewGeneration, mb.joinedAt, mb.waitStartedAt, mb.syncedAt, mb.waitMs],
+      [true, false, null, null, null, null],
+    )
+    assert.deepEqual(mb.revoked, FOO(3, 4, 5))
+    assert.deepEqual(member(e, a.memberId).assigned, FOO(3, 4, 5))
+    assert.equal(member(e, a.memberId).waitMs, 30)
+    assert.equal(e.partitionsMoved, 3)
+    assert.equal(e.startedAt, t1)
+  })
+
+  test('testSessionTimeoutIsTheTriggerAndTheExpiredMembersPartitionsMove', async () => {
+    const ctx = new CoordinatorContext()
+    const { a, b } = await twoMembers(ctx)
+    ctx.advance(5000)
+    ctx.heartbeat({ memberId: a.memberId, generationId: 1 })
+    ctx.advance(5000) // b's session (10 s from its SyncGroup) expires
+    assert.equal(ctx.state(), 'PreparingRebalance')
+    const r = await ctx.answered(ctx.join({ memberId: a.memberId }))
+    await ctx.answered(
+      ctx.sync({
+        memberId: a.memberId,
+        generationId: r.generationId,
+        assignments: [{ memberId: a.memberId, assignment: foo(0, 1, 2, 3, 4, 5) }],
+      }),
+    )
+    const e = last(ctx)
+    assert.equal(e.trigger, 'session-timeout')
+    assert.deepEqual(member(e, b.memberId).revoked, FOO(3, 4, 5))
+    assert.equal(e.partitionsMoved, 3)
+  })
+
+  test('testGroupEmptyingRevokesEverythingAndNeverBecomesStable', async () => {
+    const ctx = new CoordinatorContext()
+    const { a, b } = await twoMembers(ctx)
+    ctx.leaveMembers([{ memberId: a.memberId }, { memberId: b.memberId }])
+    assert.equal(ctx.state(), 'Empty')
+    const e = last(ctx)
+    assert.equal(e.generation, 2)
+    assert.equal(e.protocolName, null)
+    assert.deepEqual(e.membersAfter, [])
+    assert.equal(e.stableAt, null)
+    assert.equal(e.durationMs, null)
+    assert.equal(e.maxWaitMs, null)
+    assert.equal(e.partitionsMoved, 6)
+    assert.deepEqual(member(e, a.memberId).revoked, FOO(0, 1, 2))
+    assert.deepEqual(member(e, b.memberId).revoked, FOO(3, 4, 5))
+  })
+
+  test('testOtherProtocolTypesAndUndecodableAssignmentsLeaveMovesUnknown', async () => {
+    const connect = new CoordinatorContext()
+    await connect.stableGroup(2, { join: { protocolType: 'connect', protocols: [{ name: 'sessioned', metadata: Buffer.from('x') }] } })
+    const ce = last(connect)
+    assert.equal(ce.protocolType, 'connect')
+    assert.equal(ce.partitionsMoved, null)
+    assert.ok(ce.members.every((m) => m.revoked === null && m.assigned === null))
+    assert.ok(ce.durationMs !== null && ce.maxWaitMs !== null, 'times are known whatever the protocol')
+
+    const garbage = new CoordinatorContext()
+    await garbage.stableGroup(2) // assignments are not consumer-protocol bytes
+    assert.equal(last(garbage).partitionsMoved, null)
+  })
+
+  test('testStaticMemberRestartKeepsItsOwnershipAcrossTheNewMemberId', async () => {
+    const ctx = new CoordinatorContext()
+    const parts = [foo(0, 1, 2), foo(3, 4, 5)]
+    let i = 0
+    const g = await ctx.stableGroup(2, { instanceIds: ['i-a', 'i-b'], assignment: () => parts[i++] as Buffer })
+    const leader = g.leader
+    const old = g.followers[0] as JoinedMember
+    // The follower restarts: same instance id, new member id, no rebalance.
+    const replaced = await ctx.answered(ctx.join({ groupInstanceId: 'i-b', memberId: '' }))
+    assert.equal(ctx.coordinator.history(GROUP).length, 1)
+    // Then the leader rejoins (a metadata change): the restarted follower keeps foo 3–5.
+    const lj = ctx.join({ memberId: leader.memberId, groupInstanceId: 'i-a' })
+    const fj = ctx.join({ memberId: replaced.memberId, groupInstanceId: 'i-b' })
+    const r = await ctx.answered(lj)
+    await ctx.answered(fj)
+    await ctx.answered(
+      ctx.sync({
+        memberId: leader.memberId,
+        groupInstanceId: 'i-a',
+        generationId: r.generationId,
+        assignments: [
+          { memberId: leader.memberId, assignment: foo(0, 1, 2) },
+          { memberId: replaced.memberId, assignment: foo(3, 4, 5) },
+        ],
+      }),
+    )
+    const e = last(ctx)
+    assert.equal(e.trigger, 'metadata-change')
+    assert.equal(e.partitionsMoved, 0)
+    assert.deepEqual(e.membersBefore, [leader.memberId, old.memberId])
+    const mOld = member(e, old.memberId)
+    const mNew = member(e, replaced.memberId)
+    assert.deepEqual([mOld.groupInstanceId, mOld.inPreviousGeneration, mOld.inNewGeneration, mOld.revoked], ['i-b', true, false, []])
+    assert.deepEqual(
+      [mNew.groupInstanceId, mNew.inPreviousGeneration, mNew.inNewGeneration, mNew.revoked, mNew.assigned],
+      ['i-b', false, true, [], []],
+    )
+  })
+
+  test('testGenerationThatNeverBecameStableHasUnknownMovesAndTheNextDiffsAgainstTheLastStableOne', async () => {
+    const ctx = new CoordinatorContext()
+    const long = { sessionTimeoutMs: 120_000 } // sessions outlast the rebalance timeout (60 s)
+    const { a, b } = await twoMembers(ctx, long)
+    // Both rejoin; b syncs, the leader never does: after the rebalance timeout a is removed.
+    const ja = ctx.join({ memberId: a.memberId, ...long })
+    const jb = ctx.join({ memberId: b.memberId, ...long })
+    const r = await ctx.answered(ja)
+    await ctx.answered(jb)
+    const bs = ctx.sync({ memberId: b.memberId, generationId: r.generationId })
+    ctx.advance(60_000)
+    assert.equal((await ctx.answered(bs)).errorCode, ErrorCode.REBALANCE_IN_PROGRESS)
+    const stuck = ctx.coordinator.history(GROUP).at(-1) as RebalanceHistoryEntry
+    assert.equal(stuck.generation, 2)
+    const rb = await ctx.answered(ctx.join({ memberId: b.memberId, ...long }))
+    assert.equal(rb.generationId, 3)
+    await ctx.answered(
+      ctx.sync({ memberId: b.memberId, generationId: 3, assignments: [{ memberId: b.memberId, assignment: foo(0, 1, 2, 3, 4, 5) }] }),
+    )
+    assert.deepEqual(
+      [stuck.stableAt, stuck.durationMs, stuck.partitionsMoved, member(stuck, b.memberId).syncedAt],
+      [null, null, null, null],
+    )
+    const e = last(ctx)
+    assert.equal(e.trigger, 'sync-timeout')
+    assert.deepEqual(e.membersBefore, [a.memberId, b.memberId])
+    assert.deepEqual(member(e, a.memberId).revoked, FOO(0, 1, 2))
+    assert.deepEqual(member(e, b.memberId).assigned, FOO(0, 1, 2))
+    assert.equal(e.partitionsMoved, 3)
+  })
+
+  test('testAfterARestartTheHistoryIsEmptyAndTheFirstRebalanceDiffsAgainstTheLoadedAssignment', async () => {
+    const first = new CoordinatorContext()
+    const { a, b } = await twoMembers(first)
+    const ctx = first.rebuild()
+    assert.deepEqual(ctx.coordinator.history(GROUP), [])
+    ctx.leaveMembers([{ memberId: b.memberId }])
+    const r = await ctx.answered(ctx.join({ memberId: a.memberId }))
+    await ctx.answered(
+      ctx.sync({
+        memberId: a.memberId,
+        generationId: r.generationId,
+        assignments: [{ memberId: a.memberId, assignment: foo(0, 1, 2, 3, 4, 5) }],
+      }),
+    )
+    const e = last(ctx)
+    assert.equal(e.generation, 2)
+    assert.deepEqual(e.membersBefore, [a.memberId, b.memberId])
+    assert.equal(member(e, b.memberId).clientId, CLIENT_ID)
+    assert.deepEqual(member(e, b.memberId).revoked, FOO(3, 4, 5))
+    assert.equal(e.partitionsMoved, 3)
+  })
+
+  test('testRebalanceCountsPerTriggerAreNotBoundedByTheHistory', async () => {
+    const ctx = new CoordinatorContext()
+    const { leader } = await ctx.stableGroup(1)
+    for (let i = 0; i < HISTORY_LIMIT + 5; i++) {
+      const r = await ctx.answered(ctx.join({ memberId: leader.memberId }))
+      await ctx.answered(ctx.sync({ memberId: leader.memberId, generationId: r.generationId }))
+    }
+    assert.equal(ctx.coordinator.history(GROUP).length, HISTORY_LIMIT)
+    assert.deepEqual(Object.fromEntries(ctx.coordinator.rebalanceCounts(GROUP)), { join: 1, 'metadata-change': HISTORY_LIMIT + 5 })
+    assert.equal(ctx.coordinator.rebalanceCounts('missing').size, 0)
+  })
+})
+
+describe('DescribeRebalanceHistory', () => {
+  test('testDescribeRebalanceHistoryAnswersEntriesAndGroupErrors', async () => {
+    const ctx = new CoordinatorContext()
+    const { a, b } = await twoMembers(ctx)
+    ctx.leaveMembers([{ memberId: b.memberId }])
+    await ctx.answered(ctx.join({ memberId: a.memberId })) // generation 2 never gets its assignment
+    ctx.commit({ groupId: 'offsets-only', offsets: [{ topic: 'foo', partition: 0, offset: 1 }] })
+    const res = ctx.coordinator.describeRebalanceHistory({ groups: [GROUP, 'offsets-only', 'missing', ''] }, ctx.ctx(0)).response
+    assert.deepEqual(
+      res.groups.map((g) => [g.groupId, g.errorCode, g.rebalances.length]),
+      [
+        [GROUP, ErrorCode.NONE, 2],
+        ['offsets-only', ErrorCode.NONE, 0],
+        ['missing', ErrorCode.GROUP_ID_NOT_FOUND, 0],
+        ['', ErrorCode.INVALID_GROUP_ID, 0],
+      ],
+    )
+    const [gen1, gen2] = res.groups[0]?.rebalances ?? []
+    const h = ctx.coordinator.history(GROUP)
+    assert.deepEqual(gen1, {
+      generationId: 1,
+      trigger: 'join',
+      reason: h[0]?.reason,
+      protocolType: 'consumer',
+      protocolName: 'range',
+      startedAtMs: BigInt(h[0]?.startedAt as number),
+      joinCompletedAtMs: BigInt(h[0]?.endedAt as number),
+      stableAtMs: BigInt(h[0]?.stableAt as number),
+      durationMs: BigInt(h[0]?.durationMs as number),
+      maxWaitMs: BigInt(h[0]?.maxWaitMs as number),
+      partitionsMoved: 6,
+      members: [a, b].map((m, i) => ({
+        memberId: m.memberId,
+        groupInstanceId: null,
+        clientId: CLIENT_ID,
+        clientHost: CLIENT_HOST,
+        inPreviousGeneration: false,
+        inNewGeneration: true,
+        joinedAtMs: BigInt(h[0]?.members[i]?.joinedAt as number),
+        waitStartedAtMs: BigInt(h[0]?.members[i]?.waitStartedAt as number),
+        syncedAtMs: BigInt(h[0]?.members[i]?.syncedAt as number),
+        waitMs: BigInt(h[0]?.members[i]?.waitMs as number),
+        revokedPartitions: [],
+        assignedPartitions: i === 0 ? FOO(0, 1, 2) : FOO(3, 4, 5),
+      })),
+    })
+    // Not Stable (yet): -1 for what did not happen, null for unknown partitions.
+    assert.equal(gen2?.trigger, 'leave')
+    assert.deepEqual([gen2?.stableAtMs, gen2?.durationMs, gen2?.maxWaitMs, gen2?.partitionsMoved], [-1n, -1n, -1n, -1])
+    const leaver = gen2?.members.find((m) => m.memberId === b.memberId)
+    assert.deepEqual([leaver?.joinedAtMs, leaver?.waitStartedAtMs, leaver?.syncedAtMs, leaver?.waitMs], [-1n, -1n, -1n, -1n])
+    assert.equal(leaver?.revokedPartitions, null)
+
+    // The answer encodes and decodes with the protocol definition.
+    const frame = Buffer.concat(encodeResponse(DescribeRebalanceHistory, 0, 7, res))
+    const decoded = decodeResponse(DescribeRebalanceHistory, 0, frame.subarray(4))
+    assert.equal(decoded.correlationId, 7)
+    assert.deepEqual(decoded.body, res)
+  })
+
+  test('testSubscriptionChangeIsRecordedAsItsTrigger', async () => {
+    const ctx = new CoordinatorContext()
+    const { a, b } = await twoMembers(ctx)
+    const jb = ctx.join({ memberId: b.memberId, protocols: [RANGE(['foo', 'bar'])] })
+    const r = await ctx.answered(ctx.join({ memberId: a.memberId }))
+    await ctx.answered(jb)
+    await ctx.answered(
+      ctx.sync({
+        memberId: a.memberId,
+        generationId: r.generationId,
+        assignments: [
+          { memberId: a.memberId, assignment: foo(0, 1, 2) },
+          {
+            memberId: b.memberId,
+            assignment: encodeAssignment(
+              {
+                assignedPartitions: [
+                  { topic: 'foo', partitions: [3, 4, 5] },
+                  { topic: 'bar', partitions: [0] },
+                ],
+                userData: null,
+              },
+              0,
+            ),
+          },
+        ],
+      }),
+    )
+    const e = last(ctx)
+    assert.equal(e.trigger, 'subscription-change')
+    assert.deepEqual(member(e, b.memberId).assigned, [{ topic: 'bar', partitions: [0] }])
+    assert.equal(e.partitionsMoved, 1)
+  })
+})
