@@ -447,6 +447,7 @@ export class GroupAdmin {
           const g = await this.#atCoordinator(groupId, async (node) => {
             // Not advertised in ApiVersions (so that clients listing every API never see it): sent at
             // v0 without negotiation. A broker that is not Cohort's closes the connection.
+            if (!this.#cluster.metadata.brokers.has(node.nodeId)) await this.#cluster.refreshMetadata([])
             const nc = await this.#cluster.connection(node.nodeId)
             const res = await nc.conn.request(DescribeRebalanceHistory, 0, { groups: [groupId] })
             const r = res.groups.find((x) => x.groupId === groupId)

@@ -726,3 +726,38 @@ test('describe a group of kafkajs members', async () => {
     await Promise.all(started.map((c) => c.disconnect()))
   }
 })
+
+test('describe --history: the rebalances the broker recorded, with triggers, member counts and moved partitions', async () => {
+  await admin.createTopics([{ name: 'hist', partitions: 4 }])
+  const first = member('g-hist', 'hist-a', ['hist'])
+  await stableWith('g-hist', 1)
+  const second = member('g-hist', 'hist-b', ['hist'])
+  await stableWith('g-hist', 2)
+  await second.close()
+  await stableWith('g-hist', 1)
+
+  const r = await groups('--describe', '--group', 'g-hist', '--history')
+  assert.equal(r.code, 0, r.err)
+  const lines = r.out.split('\n').filter((l) => l !== '')
+  assert.match(lines[0] as string, /^GROUP +GENERATION +STARTED +TRIGGER +MEMBERS +PARTITIONS-MOVED +DURATION-MS +MAX-WAIT-MS +REASON$/)
+  const rows = lines.slice(1).map((l) => l.split(/ +/))
+  assert.deepEqual(
+    rows.map((c) => [c[0], c[1], c[3], c[4], c[5]]),
+    [
+      ['g-hist', '1', 'join', '0->1', '4'],
+      ['g-hist', '2', 'join', '1->2', '2'],
+      ['g-hist', '3', 'leave', '2->1', '2'],
+    ],
+  )
+
+  const verbose = await groups('--describe', '--group', 'g-hist', '--history', '--verbose')
+  assert.match(verbose.out, /MEMBER-ID +CLIENT-ID +WAIT-MS +REVOKED +ASSIGNED/)
+  assert.match(verbose.out, /hist-b +\d+ +- +hist:\d,\d/)
+
+  const json = JSON.parse((await groups('--describe', '--group', 'g-hist', '--history', '--output', 'json')).out)
+  assert.equal(json.groups[0].rebalances.length, 3)
+
+  const missing = await groups('--describe', '--group', 'g-no-such', '--history')
+  assert.equal(missing.out, "\nError: Consumer group 'g-no-such' does not exist.\n")
+  await first.close()
+})
