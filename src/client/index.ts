@@ -66,6 +66,28 @@ export {
   NoOffsetForPartitionError,
   RebalanceListenerError,
 } from './group/errors.ts'
+export {
+  type ClaimResult,
+  defaultOwner,
+  InDoubtError,
+  type InDoubtPolicy,
+  MemoryProcessedStore,
+  type OnceResult,
+  offsetIdentity,
+  PROCESSED_TABLE,
+  type ProcessedRecord,
+  type ProcessedState,
+  type ProcessedStore,
+  type ProcessOnceOptions,
+  type ProcessOnceResult,
+  processedTableSql,
+  processOnce,
+  processOnceInTransaction,
+  type SideEffectContext,
+  SqliteProcessedStore,
+  type SqliteProcessedStoreOptions,
+  type TransactionalProcessedStore,
+} from './idempotent/index.ts'
 export { Connection, type ConnectionOptions, type RequestOptions } from './network/connection.ts'
 export { ApiVersionTable, negotiateApiVersions } from './network/versions.ts'
 export { keyPartition, murmur2, toPositive } from './producer/murmur2.ts'
