@@ -369,13 +369,18 @@ export class Cluster {
     const deadline = Date.now() + (options.timeoutMs ?? this.options.defaultApiTimeoutMs)
     for (let attempt = 0; ; attempt++) {
       const t = await this.topic(topic, options)
-      if (partition < 0 || partition >= t.partitions.length) {
-        throw new UnknownTopicError(topic, `topic ${topic} has no partition ${partition} (it has ${t.partitions.length})`)
-      }
-      const leader = this.#metadata.leaderFor(topic, partition)
-      if (leader !== undefined && this.#metadata.brokers.has(leader)) return leader
       const wait = backoffMs(attempt + 1, this.options.retryBackoffMs, this.options.retryBackoffMaxMs)
-      if (Date.now() + wait >= deadline) throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `${topic}-${partition} has no leader`)
+      if (partition < 0 || partition >= t.partitions.length) {
+        // A partition beyond the cached count may have just been added (a group assigns it as soon as
+        // the leader has it): refresh until the deadline before calling it unknown.
+        if (partition < 0 || Date.now() + wait >= deadline) {
+          throw new UnknownTopicError(topic, `topic ${topic} has no partition ${partition} (it has ${t.partitions.length})`)
+        }
+      } else {
+        const leader = this.#metadata.leaderFor(topic, partition)
+        if (leader !== undefined && this.#metadata.brokers.has(leader)) return leader
+        if (Date.now() + wait >= deadline) throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `${topic}-${partition} has no leader`)
+      }
       await this.sleep(wait)
       await this.refreshMetadata([topic]).catch(() => {})
     }

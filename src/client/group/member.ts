@@ -117,7 +117,11 @@ export class GroupMember {
   readonly #timer: Timer
   readonly #logger: Logger
 
-  #state: MemberState = 'idle'
+  #stateValue: MemberState = 'idle'
+  /** Woken when the member leaves 'joining' (a commit waits for its own rebalance to settle). */
+  readonly #joinWaiters = new Set<() => void>()
+  /** The SyncGroup in flight, if any: close() lets it finish so the commit in onRevoked is in the new generation. */
+  #syncInFlight: Promise<unknown> | null = null
   #memberId = ''
   #generationId = -1
   #protocolName: string | null = null
@@ -185,6 +189,16 @@ export class GroupMember {
 
   get state(): MemberState {
     return this.#state
+  }
+
+  get #state(): MemberState {
+    return this.#stateValue
+  }
+
+  set #state(s: MemberState) {
+    const was = this.#stateValue
+    this.#stateValue = s
+    if (was === 'joining' && s !== 'joining') for (const wake of [...this.#joinWaiters]) wake()
   }
   get memberId(): string {
     return this.#memberId
@@ -295,6 +309,10 @@ export class GroupMember {
    */
   async commit(offsets?: readonly OffsetToCommit[]): Promise<void> {
     this.#throwIfUnusable()
+    // Sent now, the commit would meet the coordinator between generations (REBALANCE_IN_PROGRESS or
+    // ILLEGAL_GENERATION). Wait for this member's own rebalance instead, then commit what it still
+    // owns in the new generation: cooperative members keep processing during a rebalance.
+    if (this.#state === 'joining' && !this.#closing) await this.#joinSettled(offsets)
     const list = offsets ?? this.#sink.positions(this.#owned.list())
     if (list.length === 0) return
     if (this.#generationId < 0 || this.#memberId === '') {
@@ -321,7 +339,9 @@ export class GroupMember {
         for (const o of list) this.#lastCommitted.set(keyOf(o), o.offset)
         return
       case 'rebalance':
-        this.requestRejoin('OffsetCommit answered REBALANCE_IN_PROGRESS')
+        // The group is rebalancing without this member knowing yet; when it is already rejoining,
+        // asking again would only start another rebalance after this one.
+        if (this.#state === 'stable' && this.#rejoinWhy === null) this.requestRejoin('OffsetCommit answered REBALANCE_IN_PROGRESS')
         throw new CommitFailedError(
           ErrorCode.REBALANCE_IN_PROGRESS,
           `commit failed: group ${this.config.groupId} is rebalancing; commit again once the rebalance completes if the partitions are still owned`,
@@ -330,8 +350,11 @@ export class GroupMember {
         )
       case 'generation': {
         const name = errorInfo(out.code).name
-        // A newer generation may have been joined while the commit was under way: only the generation it was sent in is lost.
-        if (identity.generationId === this.#generationId && identity.memberId === this.#memberId) {
+        // A newer generation may have been joined while the commit was under way: only the generation
+        // it was sent in is lost. While this member is joining, the answer most likely means its own
+        // JoinGroup completed first (it travels on another connection): the join settles membership,
+        // and an UNKNOWN_MEMBER_ID there loses the partitions if they really are gone.
+        if (identity.generationId === this.#generationId && identity.memberId === this.#memberId && this.#state !== 'joining') {
           this.#lose(`OffsetCommit answered ${name}`, out.code === ErrorCode.UNKNOWN_MEMBER_ID)
         }
         throw new CommitFailedError(
@@ -370,6 +393,7 @@ export class GroupMember {
     this.#rejoinWhy = null
     for (const k of ['poll-timeout', 'auto-commit', 'metadata']) this.#timer.cancel(k)
     const c = this.config
+    if (this.#syncInFlight !== null) await this.#within(this.#syncInFlight, c.sessionTimeoutMs)
     try {
       await this.#withHold('closing', async () => {
         await this.#callLostPending()
@@ -588,7 +612,7 @@ export class GroupMember {
     this.#inJoin = true
     let res: { errorCode: number; assignment: Buffer }
     try {
-      res = await this.#t.syncGroup(
+      const sent = this.#t.syncGroup(
         {
           groupId: c.groupId,
           generationId: this.#generationId,
@@ -599,8 +623,11 @@ export class GroupMember {
         },
         c.rebalanceTimeoutMs,
       )
+      this.#syncInFlight = sent
+      res = await sent
     } finally {
       this.#inJoin = false
+      this.#syncInFlight = null
     }
     if (!this.#active()) return null
     const code = res.errorCode
@@ -990,6 +1017,38 @@ export class GroupMember {
     }
   }
 
+  /**
+   * Resolves when this member's rebalance is over (it left 'joining'), or throws a retriable
+   * CommitFailedError after the API timeout, or when the member stops.
+   */
+  async #joinSettled(offsets: readonly OffsetToCommit[] | undefined): Promise<void> {
+    const key = `join-settled-${++this.#sleepSeq}`
+    let wake: () => void = () => {}
+    const settled = await new Promise<boolean>((resolve) => {
+      wake = () => resolve(true)
+      this.#joinWaiters.add(wake)
+      this.#timer.schedule(key, this.config.apiTimeoutMs, () => resolve(false))
+    }).finally(() => {
+      this.#joinWaiters.delete(wake)
+      this.#timer.cancel(key)
+    })
+    if (settled) return
+    const tps = (offsets ?? []).map((o) => ({ topic: o.topic, partition: o.partition }))
+    throw new CommitFailedError(
+      ErrorCode.REBALANCE_IN_PROGRESS,
+      `commit failed: group ${this.config.groupId} was still rebalancing after ${this.config.apiTimeoutMs} ms; commit again once it completes`,
+      tps,
+      true,
+    )
+  }
+
+  /** Waits for `p` (its failure ignored) at most `ms` on the member's timer. */
+  async #within(p: Promise<unknown>, ms: number): Promise<void> {
+    const key = `within-${++this.#sleepSeq}`
+    await Promise.race([p.then(noop, noop), new Promise<void>((resolve) => this.#timer.schedule(key, ms, resolve))])
+    this.#timer.cancel(key)
+  }
+
   #sleep(ms: number): Promise<void> {
     if (this.#state === 'closed') return Promise.reject(new ClosedError('consumer'))
     if (this.#fatal) return Promise.reject(this.#fatal)
@@ -1046,3 +1105,5 @@ function withholdTransfers(
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
+
+function noop(): void {}

@@ -544,3 +544,153 @@ test('unsubscribe revokes, leaves the group, and a later subscribe joins afresh'
   await stable(h, a)
   assert.equal(owned(a), 'u-0')
 })
+
+// ---- found by the chaos harness (docs/chaos.md) --------------------------------------------------
+
+test('a commit made while the member is joining waits for its rebalance, then commits in the new generation: nothing lost', async () => {
+  const h = new Harness()
+  h.metadata.counts.set('t', 2)
+  const a = h.member('a', { assignors: [stickyishAssignor] })
+  a.member.subscribe(['t'])
+  await stable(h, a)
+  assert.equal(a.member.protocol, 'COOPERATIVE')
+  const before = a.member.generationId
+  // The JoinGroup answer is held back, as when the commit's answer arrives first on the other connection.
+  const join = a.transport.joinGroup.bind(a.transport)
+  let release: () => void = () => {}
+  const held = new Promise<void>((r) => (release = r))
+  a.transport.joinGroup = async (args) => {
+    const r = await join(args)
+    await held
+    return r
+  }
+  a.member.requestRejoin('the heartbeat answered REBALANCE_IN_PROGRESS')
+  await h.until(() => h.coordinator.generation > before, 'the coordinator completed the join')
+  assert.equal(a.member.state, 'joining')
+  let committed = false
+  const commit = a.member.commit([{ topic: 't', partition: 0, offset: 5n }]).then(() => (committed = true))
+  await h.tick(500)
+  assert.equal(committed, false, 'the commit waits for the rebalance')
+  assert.equal(h.coordinator.callsOf('commit', 'a').length, 0, 'nothing was sent between generations')
+  release()
+  await h.until(() => committed, 'the commit went through')
+  await commit
+  assert.equal(h.coordinator.committed('t', 0), 5n)
+  assert.equal(h.coordinator.callsOf('commit', 'a').at(-1)?.generationId, h.coordinator.generation)
+  assert.deepEqual(
+    a.calls.filter((c) => c.kind === 'lost'),
+    [],
+  )
+})
+
+test('a commit in flight when the member starts rejoining, answered ILLEGAL_GENERATION, does not lose the partitions', async () => {
+  const h = new Harness()
+  h.metadata.counts.set('t', 2)
+  const a = h.member('a', { assignors: [stickyishAssignor] })
+  a.member.subscribe(['t'])
+  await stable(h, a)
+  // The commit leaves in the old generation, and its answer comes after the member began rejoining.
+  let answer: () => void = () => {}
+  const answered = new Promise<void>((r) => (answer = r))
+  h.coordinator.intercept = (call) => (call.api === 'commit' ? ErrorCode.ILLEGAL_GENERATION : undefined)
+  const commit = a.transport.offsetCommit.bind(a.transport)
+  a.transport.offsetCommit = async (m, o) => {
+    await answered
+    return commit(m, o)
+  }
+  const join = a.transport.joinGroup.bind(a.transport)
+  let releaseJoin: () => void = () => {}
+  const joinHeld = new Promise<void>((r) => (releaseJoin = r))
+  a.transport.joinGroup = async (args) => {
+    const r = await join(args)
+    await joinHeld
+    return r
+  }
+  const failed = assert.rejects(a.member.commit([{ topic: 't', partition: 0, offset: 5n }]), (e: unknown) => e instanceof CommitFailedError)
+  await h.settle()
+  a.member.requestRejoin('the heartbeat answered REBALANCE_IN_PROGRESS')
+  await h.until(() => a.member.state === 'joining', 'rejoining')
+  answer()
+  await failed
+  releaseJoin()
+  h.coordinator.intercept = null
+  await stable(h, a)
+  assert.deepEqual(
+    a.calls.filter((c) => c.kind === 'lost'),
+    [],
+    'no partition lost',
+  )
+})
+
+test('a commit answered REBALANCE_IN_PROGRESS while the member is already rejoining does not start another rebalance', async () => {
+  const h = new Harness()
+  h.metadata.counts.set('t', 2)
+  const a = h.member('a', { assignors: [stickyishAssignor] })
+  a.member.subscribe(['t'])
+  await stable(h, a)
+  let answer: () => void = () => {}
+  const answered = new Promise<void>((r) => (answer = r))
+  h.coordinator.intercept = (call) => (call.api === 'commit' ? ErrorCode.REBALANCE_IN_PROGRESS : undefined)
+  const commit = a.transport.offsetCommit.bind(a.transport)
+  a.transport.offsetCommit = async (m, o) => {
+    await answered
+    return commit(m, o)
+  }
+  const join = a.transport.joinGroup.bind(a.transport)
+  let releaseJoin: () => void = () => {}
+  const joinHeld = new Promise<void>((r) => (releaseJoin = r))
+  a.transport.joinGroup = async (args) => {
+    const r = await join(args)
+    await joinHeld
+    return r
+  }
+  const failed = assert.rejects(a.member.commit([{ topic: 't', partition: 0, offset: 3n }]), (e: unknown) => e instanceof CommitFailedError)
+  await h.settle()
+  const generation = h.coordinator.generation
+  a.member.requestRejoin('the heartbeat answered REBALANCE_IN_PROGRESS')
+  await h.until(() => a.member.state === 'joining', 'rejoining')
+  answer()
+  await failed
+  releaseJoin()
+  h.coordinator.intercept = null
+  await stable(h, a)
+  await h.tick(3000)
+  assert.equal(h.coordinator.generation, generation + 1, `one rebalance, not two (rejoin reason: ${a.member.rejoinReason})`)
+})
+
+test('close() while the SyncGroup answer is pending lets it finish, so the commit in onRevoked is accepted', async () => {
+  const h = new Harness()
+  h.metadata.counts.set('t', 2)
+  let commitError: unknown = null
+  const a = h.member(
+    'a',
+    { assignors: [stickyishAssignor], groupInstanceId: 'a-1' },
+    {
+      revoked: async () => {
+        try {
+          await a.member.commit([{ topic: 't', partition: 0, offset: 9n }])
+        } catch (err) {
+          commitError = err
+        }
+      },
+    },
+  )
+  a.member.subscribe(['t'])
+  await stable(h, a)
+  const sync = a.transport.syncGroup.bind(a.transport)
+  let release: () => void = () => {}
+  const held = new Promise<void>((r) => (release = r))
+  a.transport.syncGroup = async (args, rebalanceTimeoutMs) => {
+    await held
+    return sync(args, rebalanceTimeoutMs)
+  }
+  a.member.requestRejoin('the heartbeat answered REBALANCE_IN_PROGRESS')
+  await h.until(() => h.coordinator.state === 'CompletingRebalance', 'JoinGroup answered, SyncGroup pending')
+  const closing = a.member.close()
+  await h.tick(500)
+  release()
+  await h.tick(500)
+  await closing
+  assert.equal(commitError, null, `the commit in onRevoked failed: ${String(commitError)}`)
+  assert.equal(h.coordinator.committed('t', 0), 9n)
+})

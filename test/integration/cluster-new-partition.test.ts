@@ -6,14 +6,14 @@
  * application, whose consumer loop ends. With Kafka's default metadata.max.age.ms (5 minutes) the
  * window after a partition addition is wide.
  *
- *   node --import tsx --test chaos/repro/new-partition-stale-metadata.test.ts
+ *   (a regression test; it was chaos/repro/new-partition-stale-metadata.test.ts)
  */
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { Admin } from '../../src/admin/index.ts'
 import { Cluster } from '../../src/client/cluster/cluster.ts'
 import { listOffsets, OffsetSpec } from '../../src/client/cluster/offsets.ts'
-import { startBroker, type TestBroker } from '../../test/helpers/broker.ts'
+import { startBroker, type TestBroker } from '../helpers/broker.ts'
 
 let b: TestBroker | undefined
 after(async () => b?.stop())
