@@ -25,6 +25,9 @@ import { ProducerStates } from './produce/producer-state.ts'
 import { type RequestObserver, Router } from './router.ts'
 
 /** Cohort's version, as written to `meta.properties`. */
+export type { BrokerConfig } from './config.ts'
+export type { RequestObserver } from './router.ts'
+
 export const VERSION = '0.1.0'
 
 /** What `Broker.start` takes; everything is optional. */

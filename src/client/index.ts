@@ -9,7 +9,11 @@
  *
  * @module client
  */
+
+export type { RecordHeader } from '../protocol/records/record.ts'
+export type { Clock } from '../util/clock.ts'
 export * from './assignors/index.ts'
+export type { ResolvedClusterOptions } from './cluster/cluster.ts'
 export {
   Cluster,
   type ClusterOptions,
@@ -36,6 +40,7 @@ export {
   silentLogger,
   stderrLogger,
 } from './consumer/consumer.ts'
+export type { FetchOptions } from './consumer/fetcher.ts'
 export {
   type ConsumerRecord,
   type IsolationLevel,
@@ -66,6 +71,7 @@ export {
   NoOffsetForPartitionError,
   RebalanceListenerError,
 } from './group/errors.ts'
+export type { MemberState } from './group/member.ts'
 export {
   type ClaimResult,
   defaultOwner,
@@ -92,6 +98,7 @@ export { Connection, type ConnectionOptions, type RequestOptions } from './netwo
 export { ApiVersionTable, negotiateApiVersions } from './network/versions.ts'
 export { keyPartition, murmur2, toPositive } from './producer/murmur2.ts'
 export type { PartitionChoice } from './producer/partitioner.ts'
+export type { HeaderValue } from './producer/producer.ts'
 export {
   type Acks,
   type CompressionName,

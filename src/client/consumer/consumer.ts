@@ -84,12 +84,25 @@ export interface ConsumerOptions extends Partial<ClusterOptions>, FetchOptions {
   rebalanceListener?: RebalanceListener
   /** Where log lines go (default: one line each on stderr, info and above). */
   logger?: Logger
-  /** Time and timers of the group logic; tests pass a ManualClock and a ManualTimer. */
+  /**
+   * Time of the group logic; tests pass a ManualClock.
+   * @internal
+   */
   clock?: Clock
+  /**
+   * Timers of the group logic; tests pass a ManualTimer.
+   * @internal
+   */
   timer?: Timer
-  /** Replaces the group RPCs (tests; default: the coordinator over the wire). */
+  /**
+   * Replaces the group RPCs (tests; default: the coordinator over the wire).
+   * @internal
+   */
   groupTransport?: GroupTransport
-  /** Replaces metadata lookups for subscriptions (tests; default: the cluster's). */
+  /**
+   * Replaces metadata lookups for subscriptions (tests; default: the cluster's).
+   * @internal
+   */
   metadataSource?: MetadataSource
 }
 
