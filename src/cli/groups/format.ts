@@ -13,6 +13,11 @@ import { KafkaError } from '../../protocol/errors.ts'
 import { javaHashOrder, javaStringHash, javaTopicPartitionHash, padRight } from './java.ts'
 
 /** What one piece of the command prints on each stream. */
+export interface Chunk {
+  stream: 'out' | 'err'
+  text: string
+}
+
 export interface Printed {
   out: string
   err: string
@@ -20,12 +25,42 @@ export interface Printed {
 
 export const MISSING = '-'
 
+/**
+ * What each stream gets, plus (non-enumerable, so the golden tests compare the two streams alone)
+ * the order in which Kafka's tool writes them: "has no active members" on stderr comes before its
+ * group's table on stdout, and with several groups each message stays next to its table.
+ */
+const ORDER = Symbol('chunks')
+type Ordered = Printed & { [ORDER]?: Chunk[] }
+
+function withOrder(out: string, err: string, chunks: Chunk[]): Printed {
+  const p: Ordered = { out, err }
+  Object.defineProperty(p, ORDER, { value: chunks, enumerable: false })
+  return p
+}
+
+export function chunksOf(p: Printed): Chunk[] {
+  const c = (p as Ordered)[ORDER]
+  if (c) return c
+  const out: Chunk[] = []
+  if (p.out) out.push({ stream: 'out', text: p.out })
+  if (p.err) out.push({ stream: 'err', text: p.err })
+  return out
+}
+
 export function printed(out = '', err = ''): Printed {
-  return { out, err }
+  const chunks: Chunk[] = []
+  if (out) chunks.push({ stream: 'out', text: out })
+  if (err) chunks.push({ stream: 'err', text: err })
+  return withOrder(out, err, chunks)
 }
 
 export function concat(parts: readonly Printed[]): Printed {
-  return { out: parts.map((p) => p.out).join(''), err: parts.map((p) => p.err).join('') }
+  return withOrder(
+    parts.map((p) => p.out).join(''),
+    parts.map((p) => p.err).join(''),
+    parts.flatMap((p) => chunksOf(p)),
+  )
 }
 
 /** ConsumerGroupCommand.printError: `\nError: <msg>` on stdout. */

@@ -26,6 +26,7 @@ import { ListGroups } from '../../protocol/apis/index.ts'
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts'
 import { DEFAULT_BOOTSTRAP } from '../common.ts'
 import {
+  chunksOf,
   commandFailed,
   type DeleteOffsetsRow,
   formatDelete,
@@ -242,8 +243,7 @@ class Runner {
   }
 
   print(p: Printed): void {
-    if (p.out) this.#io.out(p.out)
-    if (p.err) this.#io.err(p.err)
+    for (const c of chunksOf(p)) this.#io[c.stream](c.text)
   }
 
   doc(doc: unknown): void {

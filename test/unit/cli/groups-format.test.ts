@@ -10,6 +10,7 @@ import type { CommittedOffset, GroupDescription, MemberDescription, TopicPartiti
 import { OffsetResetError } from '../../../src/admin/offset-reset.ts'
 import {
   assignmentString,
+  chunksOf,
   commandFailed,
   formatDelete,
   formatDeleteOffsets,
@@ -66,6 +67,26 @@ function commit(topic: string, partition: number, offset: bigint, leaderEpoch: n
 const ends = (entries: [string, number, bigint][]) => new Map(entries.map(([t, p, o]) => [`${t}\u0000${p}`, o]))
 
 // ---- offsets view -------------------------------------------------------------------------------
+
+test('several groups: each notice is written right before its own table, as Kafka interleaves stderr and stdout', () => {
+  const d = group('g-a', 'Empty', [])
+  const a = offsetRows(d, [commit('t', 0, 1n)], ends([['t', 0, 1n]]))
+  const b = offsetRows(group('g-b', 'Empty', []), [commit('t', 0, 2n)], ends([['t', 0, 2n]]))
+  const p = formatOffsets(
+    [
+      { groupId: 'g-a', state: 'Empty', rows: a },
+      { groupId: 'g-b', state: 'Empty', rows: b },
+    ],
+    false,
+  )
+  const order = chunksOf(p).map((c) => `${c.stream}:${c.text.includes('no active members') ? c.text.trim() : 'table'}`)
+  assert.deepEqual(order, [
+    "err:Consumer group 'g-a' has no active members.",
+    'out:table',
+    "err:Consumer group 'g-b' has no active members.",
+    'out:table',
+  ])
+})
 
 test('offsets view, Empty group with commits: the notice on stderr, the table on stdout (the note’s sample)', () => {
   const d = group('my-group', 'Empty', [])
