@@ -906,6 +906,7 @@ export class GroupCoordinator {
 
     const results: LeaveGroupResponse['members'] = []
     const left: string[] = []
+    const why: string[] = []
     for (const m of identities) {
       const reason = m.reason ?? 'not provided'
       let errorCode: number = ErrorCode.NONE
@@ -922,12 +923,16 @@ export class GroupCoordinator {
         if (errorCode === ErrorCode.NONE) this.#removeLeavingMember(group, m.memberId, reason)
       }
       results.push({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode })
-      if (errorCode === ErrorCode.NONE) left.push(m.memberId)
+      if (errorCode === ErrorCode.NONE) {
+        left.push(m.memberId)
+        why.push(`${m.memberId === '' ? `instance ${m.groupInstanceId}` : m.memberId} on LeaveGroup with reason: ${reason}`)
+      }
     }
 
     let records: CoordinatorRecord[] = []
     if (left.length > 0) {
-      const reason = `explicit LeaveGroup for (${left.join(', ')})`
+      // The client's reason (LeaveGroup v5+) says why it left: closing, a poll timeout, an admin removal.
+      const reason = `removing ${why.join('; ')}`
       if (group.is('Stable') || group.is('CompletingRebalance')) records = this.#maybePrepareRebalanceOrCompleteJoin(group, 'leave', reason)
       else if (group.is('PreparingRebalance')) records = this.#maybeCompleteJoinPhase(group)
     }
