@@ -20,8 +20,14 @@ export interface PatternThresholds {
   hotMinLag: bigint
   /** …at least this share of the group's lag… */
   hotShare: number
-  /** …and at least this many times the mean lag of the group's other partitions. */
+  /** …and at least this many times the mean lag of the group's other partitions… */
   hotFactor: number
+  /**
+   * …and, when produce rates are known, it receives at least this many times the others' mean
+   * traffic and its lag is not falling: a partition whose backlog is draining, or one as busy as the
+   * others, is not hot (spreading the keys would not help).
+   */
+  hotTrafficFactor: number
   /** Rebalances are counted over this many ms… */
   rebalanceWindowMs: number
   /** …and this many or more are frequent. */
@@ -36,6 +42,7 @@ export const DEFAULT_THRESHOLDS: PatternThresholds = {
   hotMinLag: 100n,
   hotShare: 0.5,
   hotFactor: 3,
+  hotTrafficFactor: 2,
   rebalanceWindowMs: 10 * 60_000,
   rebalanceCount: 3,
 }
@@ -147,6 +154,8 @@ export function detectHotPartition(partitions: readonly PartitionFacts[], t: Pat
     const mean = others.reduce((s, p) => s + (p.produceRate as number), 0) / others.length
     trafficFactor = mean > 0 ? top.produceRate / mean : null
   }
+  if (trafficFactor !== null && trafficFactor < t.hotTrafficFactor) return null
+  if (top.produceRate !== null && top.consumeRate !== null && top.consumeRate > top.produceRate) return null
   return { topic: top.topic, partition: top.partition, lag: top.lag, share, factor, trafficFactor }
 }
 
@@ -228,7 +237,7 @@ export function diagnose(input: PatternInput, thresholds: Partial<PatternThresho
         cause: 'hot-partition',
         message: `${head}: most of it is on one hot partition, ${hot.topic}-${hot.partition}${also}`,
       })
-    } else if (active < partitionCount) {
+    } else if (active < partitionCount && input.recommended > active) {
       out.push({
         kind: 'lag-growing',
         cause: 'too-few-consumers',
@@ -238,7 +247,10 @@ export function diagnose(input: PatternInput, thresholds: Partial<PatternThresho
       out.push({
         kind: 'lag-growing',
         cause: 'slow-processing',
-        message: `${head}: processing too slow, ${active} consumers for ${partitionCount} partitions; make each record cheaper or fetch bigger batches (more consumers than partitions would sit idle)${also}`,
+        message:
+          active < partitionCount
+            ? `${head}: processing too slow, ${active} consumers for ${partitionCount} partitions (KEDA's formula asks for ${input.recommended}); make each record cheaper or fetch bigger batches${also}`
+            : `${head}: processing too slow, ${active} consumers for ${partitionCount} partitions; make each record cheaper or fetch bigger batches (more consumers than partitions would sit idle)${also}`,
       })
     }
   }

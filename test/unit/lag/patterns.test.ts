@@ -85,6 +85,13 @@ describe('hot partition', () => {
     assert.equal(detectHotPartition([partition(0, null), partition(1, 5000)]), null)
   })
 
+  test('a partition with as much traffic as the others, or whose backlog is draining, is not hot', () => {
+    // A backlog left by a scale-up: most of the lag, but no more traffic than the others.
+    assert.equal(detectHotPartition([partition(0, 10, 20, 20), partition(1, 12, 20, 20), partition(2, 318, 21, 63)]), null)
+    // More traffic, but consumed faster than produced: it is catching up.
+    assert.equal(detectHotPartition([partition(0, 10, 10, 10), partition(1, 12, 10, 10), partition(2, 900, 45, 60)]), null)
+  })
+
   test('negative lags count as 0 and the others having none is an infinite factor', () => {
     const hot = detectHotPartition([partition(0, -3), partition(1, 0), partition(2, 500)])
     assert.ok(hot)
@@ -167,6 +174,17 @@ describe('diagnose', () => {
     assert.equal(g?.cause, 'too-few-consumers')
     assert.match(g?.message ?? '', /1 for 3 partitions; KEDA's formula recommends 3/)
     assert.match(g?.message ?? '', /producing 60\.0\/s, consuming 20\.0\/s/)
+  })
+
+  test('lag growing with fewer consumers than partitions, but KEDA asks for no more than are running: processing too slow', () => {
+    const d = diagnose({
+      state: 'Stable',
+      history: growing,
+      partitions: [partition(0, 250), partition(1, 230), partition(2, 220), partition(3, 10)],
+      members: [member('a', 2), member('b', 2)],
+      recommended: 2,
+    })
+    assert.equal(d.find((x) => x.kind === 'lag-growing')?.cause, 'slow-processing')
   })
 
   test('lag growing with a consumer per partition: processing too slow', () => {
