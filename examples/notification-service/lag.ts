@@ -3,7 +3,7 @@
  *
  *   node --import tsx examples/notification-service/lag.ts
  *
- * BOOTSTRAP_SERVERS (default 127.0.0.1:9092) says where the broker is.
+ * KAFKA_BOOTSTRAP_SERVERS (default 127.0.0.1:9092; BOOTSTRAP_SERVERS also works) says where the broker is.
  * docs/guide/production-consumer.md walks through this example.
  */
 import { pathToFileURL } from 'node:url'
@@ -30,7 +30,7 @@ export async function describeLag(admin: Admin, groupId: string = GROUP_ID): Pro
 // #endregion
 
 export async function main(): Promise<void> {
-  const admin = new Admin({ bootstrapServers: process.env.BOOTSTRAP_SERVERS ?? '127.0.0.1:9092' })
+  const admin = new Admin({ bootstrapServers: process.env.KAFKA_BOOTSTRAP_SERVERS ?? process.env.BOOTSTRAP_SERVERS ?? '127.0.0.1:9092' })
   try {
     console.log(await describeLag(admin))
   } finally {

@@ -3,12 +3,13 @@
  * (examples/notification-service) against Cohort's broker, in process:
  *
  * - the guide quotes the example's code regions verbatim, so neither can drift from the other;
- * - the example's consumer, scaled 1 → 3 → 1 over 6 partitions while tasks are produced (joins, a
- *   static member's restart, a planned scale-down with LeaveGroup, a static member that does not
- *   come back), notifies every task exactly once and leaves every offset committed (lag 0 in the
- *   example's lag report);
+ * - the example's consumer, scaled 1 → 3 → 1 over task-created (6 partitions) and task-completed
+ *   (1 partition) while tasks are created and completed (joins, a static member's restart, a planned
+ *   scale-down with LeaveGroup, a static member that does not come back), notifies every event
+ *   exactly once and leaves every offset committed (lag 0 in the example's lag report);
  * - the same scaling with the commit in onRevoked removed (the chapter's bug) notifies some twice;
- * - the example run as a program stops on SIGTERM after committing, without leaving the group.
+ * - the example run as a program stops on SIGTERM (or SIGINT) after committing, without leaving the
+ *   group, and says how many messages it processed.
  *
  * Session timeouts are shortened (3 s) so the static member's departure is noticed quickly.
  */
@@ -24,9 +25,9 @@ import {
   type NotificationServiceOptions,
   processNotifications,
 } from '../../examples/notification-service/consumer.ts'
+import { TASK_COMPLETED, TASK_CREATED, TOPICS } from '../../examples/notification-service/events.ts'
 import { describeLag } from '../../examples/notification-service/lag.ts'
-import { createTaskProducer, publishTaskCreated } from '../../examples/notification-service/producer.ts'
-import { TOPIC } from '../../examples/notification-service/task-created.ts'
+import { createTaskProducer, publishTaskCompleted, publishTaskCreated } from '../../examples/notification-service/producer.ts'
 import { Admin } from '../../src/admin/index.ts'
 import { Consumer, type ConsumerOptions, type Producer } from '../../src/client/index.ts'
 import { startBroker, type TestBroker } from '../helpers/broker.ts'
@@ -35,6 +36,8 @@ const ROOT = resolve(import.meta.dirname, '../..')
 const EXAMPLE = resolve(ROOT, 'examples/notification-service')
 const GUIDE = resolve(ROOT, 'docs/guide/production-consumer.md')
 const PARTITIONS = 6
+/** task-created's partitions and task-completed's one, as `topic[partition]`. */
+const ALL_PARTITIONS = [...Array.from({ length: PARTITIONS }, (_, p) => `${TASK_CREATED}[${p}]`), `${TASK_COMPLETED}[0]`].sort()
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -57,28 +60,36 @@ function regions(file: string): Map<string, string> {
 async function startGuideBroker(): Promise<{ b: TestBroker; admin: Admin }> {
   const b = await startBroker({ 'log.flush.mode': 'os', 'group.min.session.timeout.ms': 1000 })
   const admin = new Admin({ bootstrapServers: b.bootstrap })
-  const created = (await admin.createTopics([{ name: TOPIC, partitions: PARTITIONS }])).get(TOPIC)
-  if (created?.error) throw created.error
+  const created = await admin.createTopics([
+    { name: TASK_CREATED, partitions: PARTITIONS },
+    { name: TASK_COMPLETED, partitions: 1 },
+  ])
+  for (const r of created.values()) if (r.error) throw r.error
   return { b, admin }
 }
 
 /** Every partition's committed offset is its end offset (checked with the example's lag report): nothing processed was left uncommitted. */
 async function assertEverythingCommitted(admin: Admin): Promise<void> {
   const report = await describeLag(admin)
-  const rows = report.split('\n').filter((l) => l.startsWith(`${TOPIC} `))
-  assert.equal(rows.length, PARTITIONS, report)
-  for (const row of rows) assert.match(row, /^task-created\s+\d\s+(\d+)\s+\1\s+0(\s|$)/, `lag 0 in\n${report}`)
+  const rows = report.split('\n').filter((l) => l.startsWith('task-'))
+  assert.equal(rows.length, ALL_PARTITIONS.length, report)
+  for (const row of rows) assert.match(row, /^task-(created|completed)\s+\d\s+(\d+)\s+\2\s+0(\s|$)/, `lag 0 in\n${report}`)
   const lag = await admin.groupLag(GROUP_ID)
   assert.deepEqual(
     lag.partitions.map((p) => p.lag),
-    Array.from({ length: PARTITIONS }, () => 0n),
+    ALL_PARTITIONS.map(() => 0n),
     report,
   )
 }
 
-/** Publishes task-created events with ids 0, 1, 2, … through the example's producer until stopped. */
+/**
+ * Publishes task-created events with ids 0, 1, 2, … through the example's producer until stopped,
+ * and a task-completed event for every third task a batch later.
+ */
 class TaskFeed {
   next = 0
+  /** The notifications expected: `task-created/0`, `task-completed/0`, … */
+  readonly events: string[] = []
   #running = true
   readonly #loop: Promise<void>
 
@@ -87,15 +98,13 @@ class TaskFeed {
       while (this.#running) {
         const sends: Promise<unknown>[] = []
         for (let i = 0; i < 20; i++, this.next++) {
-          const id = String(this.next)
-          sends.push(
-            publishTaskCreated(producer, {
-              id,
-              userId: `user-${this.next % 37}`,
-              title: `task ${id}`,
-              createdAt: new Date().toISOString(),
-            }),
-          )
+          const task = { id: String(this.next), userId: `user-${this.next % 37}`, title: `task ${this.next}` }
+          sends.push(publishTaskCreated(producer, { ...task, createdAt: new Date().toISOString() }))
+          this.events.push(`${TASK_CREATED}/${task.id}`)
+          if (this.next % 3 === 0) {
+            sends.push(publishTaskCompleted(producer, { ...task, completedAt: new Date().toISOString() }))
+            this.events.push(`${TASK_COMPLETED}/${task.id}`)
+          }
         }
         await Promise.all(sends)
         await sleep(40)
@@ -103,10 +112,10 @@ class TaskFeed {
     })()
   }
 
-  async stop(): Promise<number> {
+  async stop(): Promise<string[]> {
     this.#running = false
     await this.#loop
-    return this.next
+    return this.events
   }
 }
 
@@ -139,18 +148,19 @@ class Instance {
     this.consumer = make({ bootstrapServers, instanceId: name, overrides, log })
     this.loop = processNotifications(
       this.consumer,
-      async (task) => {
-        notified.set(task.id, (notified.get(task.id) ?? 0) + 1)
+      async ({ type, task }) => {
+        const key = `${type}/${task.id}`
+        notified.set(key, (notified.get(key) ?? 0) + 1)
       },
       log,
     )
   }
 
-  get owned(): number[] {
+  get owned(): string[] {
     return this.consumer
       .assignment()
-      .map((tp) => tp.partition)
-      .sort((x, y) => x - y)
+      .map((tp) => `${tp.topic}[${tp.partition}]`)
+      .sort()
   }
 
   async stop(options: { leaveGroup?: boolean } = {}): Promise<void> {
@@ -189,9 +199,9 @@ async function scaleOneThreeOne(
     const holds = (): boolean => {
       const g = b.broker.context.groups.coordinator.group(GROUP_ID)
       if (g?.state !== 'Stable' || g.members.length !== members.length) return false
-      const all = members.flatMap((m) => m.owned).sort((x, y) => x - y)
+      const all = members.flatMap((m) => m.owned).sort()
       const counts = members.map((m) => m.owned.length)
-      return all.join() === '0,1,2,3,4,5' && Math.max(...counts) - Math.min(...counts) <= 1
+      return all.join() === ALL_PARTITIONS.join() && Math.max(...counts) - Math.min(...counts) <= 1
     }
     for (;;) {
       await waitUntil(holds, what, timeoutMs, describe)
@@ -203,11 +213,11 @@ async function scaleOneThreeOne(
   try {
     feed = new TaskFeed(producer)
     const a = start('a')
-    await balanced([a], 'a owns all 6 partitions')
+    await balanced([a], 'a owns all 7 partitions')
     await sleep(500)
     const bb = start('b')
     const c = start('c')
-    await balanced([a, bb, c], 'a, b and c own 2 partitions each')
+    await balanced([a, bb, c], 'a, b and c own 2 or 3 partitions each')
     await sleep(500)
 
     const bOwned = bb.owned
@@ -218,26 +228,26 @@ async function scaleOneThreeOne(
     await sleep(500)
 
     await c.stop({ leaveGroup: true }) // a planned scale-down: leave at once
-    await balanced([a, b2], 'a and b own 3 partitions each')
+    await balanced([a, b2], 'a and b own 3 or 4 partitions each')
     await sleep(500)
 
     await b2.stop() // a static member that does not come back: its partitions move after sessionTimeoutMs
-    await balanced([a], 'a owns all 6 partitions again', 30_000)
+    await balanced([a], 'a owns all 7 partitions again', 30_000)
     await sleep(500)
 
-    const total = await feed.stop()
+    const events = await feed.stop()
     feed = undefined
     await waitUntil(
-      () => notified.size === total,
-      `all ${total} tasks notified`,
+      () => notified.size === events.length,
+      `all ${events.length} task events notified`,
       20_000,
-      () => `${notified.size} of ${total}\n${describe()}`,
+      () => `${notified.size} of ${events.length}\n${describe()}`,
     )
     await a.stop({ leaveGroup: true })
     await afterwards(admin)
-    for (let i = 0; i < total; i++) assert.ok(notified.has(String(i)), `task ${i} was never notified`)
-    assert.ok(total > 300, `${total} tasks produced while scaling`)
-    return { total, notified, instances }
+    for (const e of events) assert.ok(notified.has(e), `${e} was never notified`)
+    assert.ok(events.length > 300, `${events.length} task events produced while scaling`)
+    return { total: events.length, notified, instances }
   } finally {
     await feed?.stop().catch(() => {})
     for (const i of instances) await i.consumer.close({ timeoutMs: 1000 }).catch(() => {})
@@ -250,7 +260,7 @@ async function scaleOneThreeOne(
 test('the guide quotes the example code as it is', () => {
   const guide = readFileSync(GUIDE, 'utf8')
   let quoted = 0
-  for (const file of ['task-created.ts', 'producer.ts', 'consumer.ts', 'lag.ts']) {
+  for (const file of ['events.ts', 'producer.ts', 'consumer.ts', 'lag.ts']) {
     for (const [name, code] of regions(resolve(EXAMPLE, file))) {
       assert.ok(guide.includes(`\`\`\`ts\n${code}\`\`\``), `docs/guide/production-consumer.md quotes region "${name}" of ${file} as it is`)
       quoted++
@@ -259,18 +269,18 @@ test('the guide quotes the example code as it is', () => {
   assert.equal(quoted, 7, 'regions: event, producer, options, listener, loop, main, lag')
 })
 
-test('scaling 1 → 3 → 1 while producing: every task is notified exactly once, and every offset ends up committed', async (t) => {
+test('scaling 1 → 3 → 1 while producing: every task event is notified exactly once, and every offset ends up committed', async (t) => {
   const { total, notified, instances } = await scaleOneThreeOne(createNotificationConsumer, assertEverythingCommitted)
-  t.diagnostic(`${total} tasks`)
+  t.diagnostic(`${total} task events`)
   const twice = [...notified].filter(([, n]) => n > 1)
-  assert.deepEqual(twice.slice(0, 10), [], `${twice.length} tasks notified more than once`)
+  assert.deepEqual(twice.slice(0, 10), [], `${twice.length} task events notified more than once`)
   const lines = instances.flatMap((i) => i.lines)
   assert.ok(
-    lines.some((l) => /revoking task-created\[\d\].*: committed first/.test(l)),
+    lines.some((l) => /revoking task-(created|completed)\[\d\].*: committed task-\S+\[\d\]@\d+.* first/.test(l)),
     'onRevoked committed',
   )
   assert.deepEqual(
-    lines.filter((l) => /revoking .*commit failed|lost task-created/.test(l)),
+    lines.filter((l) => /revoking .*commit failed|lost task-/.test(l)),
     [],
     'no failed commit in onRevoked, nothing lost',
   )
@@ -279,25 +289,88 @@ test('scaling 1 → 3 → 1 while producing: every task is notified exactly once
 test('the same scaling without the commit in onRevoked notifies some tasks twice (the chapter’s bug)', async (t) => {
   const withoutCommitOnRevoke: MakeConsumer = (options) => {
     const consumer = new Consumer(consumerOptions(options))
-    consumer.subscribe([TOPIC], { onRevoked: () => {} }) // processed-but-uncommitted positions are dropped on revoke
+    consumer.subscribe(TOPICS, { onRevoked: () => {} }) // processed-but-uncommitted positions are dropped on revoke
     return consumer
   }
   const { total, notified } = await scaleOneThreeOne(withoutCommitOnRevoke)
   const twice = [...notified].filter(([, n]) => n > 1).length
-  t.diagnostic(`${twice} of ${total} tasks notified twice`)
-  assert.ok(twice > 0, `expected duplicates without the commit in onRevoked; ${total} tasks, none notified twice`)
+  t.diagnostic(`${twice} of ${total} task events notified twice`)
+  assert.ok(twice > 0, `expected duplicates without the commit in onRevoked; ${total} task events, none notified twice`)
 })
 
-test('run as a program, the example consumer commits and stops on SIGTERM without leaving the group', async () => {
+test('the processing loop warns about processing slower than 100 ms, and says when a partition is caught up', async () => {
+  const { b, admin } = await startGuideBroker()
+  const producer = createTaskProducer(b.bootstrap)
+  const lines: string[] = []
+  const consumer = createNotificationConsumer({
+    bootstrapServers: b.bootstrap,
+    instanceId: 'slow',
+    overrides: { sessionTimeoutMs: 3000, heartbeatIntervalMs: 300, fetchMaxWaitMs: 100, logger: () => {} },
+    log: (line) => lines.push(line),
+  })
+  const complete = (n: number) =>
+    publishTaskCompleted(producer, { id: `done-${n}`, userId: 'user-2', title: `task ${n}`, completedAt: new Date().toISOString() })
+  let loop: Promise<void> | undefined
+  try {
+    const meta = await publishTaskCreated(producer, {
+      id: 'slow-1',
+      userId: 'user-1',
+      title: 'Slow one',
+      createdAt: new Date().toISOString(),
+    })
+    await complete(0)
+    let notified = 0
+    loop = processNotifications(
+      consumer,
+      async ({ type }) => {
+        if (type === TASK_CREATED) await sleep(150)
+        notified++
+      },
+      (line) => lines.push(line),
+    )
+    const caughtUp = (): string[] => lines.filter((l) => / caught up /.test(l))
+    const show = (): string => lines.join('\n')
+    await waitUntil(() => notified === 2 && caughtUp().length === 2, 'both events processed', 20_000, show)
+    const created = `${TASK_CREATED}[${meta.partition}]`
+    assert.deepEqual(lines.filter((l) => l.startsWith('slow processing')).length, 1, `only the slow one is reported\n${show()}`)
+    assert.match(
+      lines.find((l) => l.startsWith('slow processing')) ?? '',
+      /^slow processing: 0\.1\d s for task-created\[\d\] offset 0 \(key user-1\)$/,
+    )
+    assert.deepEqual(caughtUp().sort(), [`${TASK_COMPLETED}[0]: caught up at offset 1`, `${created}: caught up at offset 1`], show())
+
+    // A little behind and caught up again: not worth a line.
+    for (let n = 1; n <= 3; n++) await complete(n)
+    await waitUntil(() => notified === 5, 'three more processed', 20_000, show)
+    assert.equal(caughtUp().length, 2, show())
+
+    // More than 1000 behind, then caught up: said again.
+    consumer.pause([{ topic: TASK_COMPLETED, partition: 0 }])
+    await Promise.all(Array.from({ length: 1500 }, (_, i) => complete(4 + i)))
+    consumer.resume([{ topic: TASK_COMPLETED, partition: 0 }])
+    await waitUntil(() => notified === 1505 && caughtUp().length === 3, 'the backlog processed', 20_000, show)
+    assert.equal(caughtUp()[2], `${TASK_COMPLETED}[0]: caught up at offset 1504`)
+  } finally {
+    await consumer.close().catch(() => {})
+    await loop?.catch(() => {})
+    await producer.close()
+    await admin.close()
+    await b.stop()
+  }
+})
+
+test('run as a program, the example consumer commits and stops on SIGTERM without leaving the group, and says what it processed', async () => {
   const { b, admin } = await startGuideBroker()
   const producer = createTaskProducer(b.bootstrap)
   try {
     for (let i = 0; i < 50; i++) {
-      await publishTaskCreated(producer, { id: `t${i}`, userId: `user-${i % 7}`, title: `task ${i}`, createdAt: new Date().toISOString() })
+      const task = { id: `t${i}`, userId: `user-${i % 7}`, title: `task ${i}` }
+      await publishTaskCreated(producer, { ...task, createdAt: new Date().toISOString() })
+      if (i % 5 === 0) await publishTaskCompleted(producer, { ...task, completedAt: new Date().toISOString() })
     }
     const child = spawn(process.execPath, ['--import', 'tsx', resolve(EXAMPLE, 'consumer.ts')], {
       cwd: ROOT,
-      env: { ...process.env, BOOTSTRAP_SERVERS: b.bootstrap, HOSTNAME: 'sigterm-test' },
+      env: { ...process.env, KAFKA_BOOTSTRAP_SERVERS: b.bootstrap, HOSTNAME: 'sigterm-test' },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let out = ''
@@ -308,8 +381,8 @@ test('run as a program, the example consumer commits and stops on SIGTERM withou
     try {
       const notifications = (): number => out.split('\n').filter((l) => l.startsWith('notify ')).length
       await waitUntil(
-        () => notifications() >= 50,
-        'the program notified all 50 tasks',
+        () => notifications() >= 60,
+        'the program notified all 60 task events',
         20_000,
         () => `stdout:\n${out}\nstderr:\n${err}`,
       )
@@ -318,8 +391,11 @@ test('run as a program, the example consumer commits and stops on SIGTERM withou
       const code = await Promise.race([exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 15_000)))])
       clearTimeout(timer)
       assert.equal(code, 0, `exit after SIGTERM\nstdout:\n${out}\nstderr:\n${err}`)
-      assert.equal(notifications(), 50, 'each task notified once')
-      assert.match(out, /revoking task-created\[\d\].*: committed first/)
+      assert.equal(notifications(), 60, 'each task event notified once')
+      assert.match(out, /revoking .*task-completed\[0\].*: committed .*task-completed\[0\]@10\b.* first\n/)
+      assert.match(out, /notify user-\d: new task "task 7" \(t7\)/)
+      assert.match(out, /notify user-\d: task "task 5" is done \(t5\)/)
+      assert.match(out, /\nShutdown\. Processed 60 messages\.\n$/)
       assert.match(err, /closing without LeaveGroup/)
       const g = b.broker.context.groups.coordinator.group(GROUP_ID)
       assert.equal(g?.members.length, 1, 'the static member is still in the group, waiting for its restart')
