@@ -31,6 +31,8 @@ export interface BrokerProcessOptions {
   nodeFlags?: string[]
   /** Extra environment for the broker process (e.g. GLIBC_TUNABLES). */
   env?: Record<string, string>
+  /** Extra broker settings (Kafka names), e.g. `group.initial.rebalance.delay.ms`. */
+  config?: Record<string, string | number | boolean>
 }
 
 const CHILD = fileURLToPath(new URL('./broker-child.ts', import.meta.url))
@@ -41,7 +43,7 @@ export async function startBroker(opts: BrokerProcessOptions): Promise<BrokerPro
     execArgv.unshift('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`)
     if (opts.cpuProfName) execArgv.unshift(`--cpu-prof-name=${opts.cpuProfName}`)
   }
-  const config = { 'log.dirs': opts.dataDir, 'log.flush.mode': opts.flushMode, 'auto.create.topics.enable': false }
+  const config = { 'log.dirs': opts.dataDir, 'log.flush.mode': opts.flushMode, 'auto.create.topics.enable': false, ...opts.config }
   const child: ChildProcess = fork(CHILD, [JSON.stringify(config)], {
     execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

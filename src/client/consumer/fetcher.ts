@@ -12,12 +12,13 @@
 import { Fetch } from '../../protocol/apis/index.ts'
 import { ErrorCode, errorInfo, KafkaError } from '../../protocol/errors.ts'
 import {
+  type BatchView,
+  batchRecords,
   batchSpans,
   controlType,
-  type DecodedBatch,
-  decodeBatch,
-  decodeBatchAsync,
   type RecordHeader,
+  viewBatch,
+  viewBatchAsync,
 } from '../../protocol/records/batch.ts'
 import { ZERO_UUID } from '../../protocol/schema/codec.ts'
 import type { ResponseOf } from '../../protocol/schema/dsl.ts'
@@ -25,6 +26,7 @@ import { RunScheduler } from '../../util/run-scheduler.ts'
 import { backoffMs, type Cluster, type NodeConnection } from '../cluster/cluster.ts'
 import { listOffsets, OffsetSpec, tpKey } from '../cluster/offsets.ts'
 import { ClientError, ConfigError, codeInvalidatesMetadata, invalidatesMetadata, UnknownTopicError } from '../errors.ts'
+import { type FrameLease, FramePool } from '../network/frame-pool.ts'
 
 export type OffsetResetStrategy = 'earliest' | 'latest' | 'none'
 export type IsolationLevel = 'read_uncommitted' | 'read_committed'
@@ -75,7 +77,10 @@ export interface ConsumerRecord {
   topic: string
   partition: number
   offset: bigint
-  /** Views into the fetched bytes; copy them to keep them for long after the record is processed. */
+  /**
+   * Views into the bytes of the record's batch (copied out of the fetch response, whose buffer is
+   * reused): copy them to keep them for long after the record is processed without keeping the batch.
+   */
   key: Buffer | null
   value: Buffer | null
   headers: RecordHeader[]
@@ -108,6 +113,8 @@ interface PartitionState {
   /** Bumped by assign/seek so that data fetched for an old position is dropped. */
   epoch: number
   buffered: boolean
+  /** While buffered: the offset after the buffered answer (its records may end before the high watermark). */
+  bufferedUntil: bigint
   fetching: boolean
   resetting: boolean
   paused: boolean
@@ -120,21 +127,46 @@ interface PartitionState {
   error: Error | null
 }
 
+/**
+ * One partition's answer to a fetch, waiting to be read. Its batches are verified (CRC) and
+ * decompressed when the answer arrives, but their records are decoded one batch at a time as they
+ * are taken, so the records alive at any time are those of the batch being read, not of the whole
+ * answer (up to `maxPartitionFetchBytes` per partition): far less for the garbage collector to copy.
+ */
 interface Completed {
   state: PartitionState
   epoch: number
+  /** Batches with records to hand out (control and aborted batches already dropped), in offset order. */
+  batches: BatchView[]
+  /** The next batch of `batches` to decode. */
+  next: number
+  /** The records of the batch being read. */
   records: ConsumerRecord[]
   index: number
+  fetchOffset: bigint
   /** Position after the last batch, past control and filtered records too. */
   nextOffset: bigint
   highWatermark: bigint
+  /** The response frame the batches lie in, released when the entry leaves the queue. */
+  frame: FrameLease | null
 }
+
+const NO_RECORDS: ConsumerRecord[] = []
+/** Fetch responses at least this large are received into a pooled frame. */
+const POOLED_FRAME_MIN = 64 * 1024
+/**
+ * Records of a pooled frame are copied out this many bytes at a time: below glibc's mmap threshold
+ * (128 KiB), so the copies reuse freed heap memory instead of faulting in fresh pages.
+ */
+const COPY_SEGMENT_BYTES = 32 * 1024
 
 export class Fetcher {
   readonly cluster: Cluster
   readonly #o: ResolvedFetchOptions
   #partitions = new Map<string, PartitionState>()
   #completed: Completed[] = []
+  /** Fetch responses are received into reused buffers; records get copies of their bytes. */
+  readonly #frames = new FramePool()
   #errors: Error[] = []
   #nodesFetching = new Set<number>()
   #nodeBackoffUntil = new Map<number, number>()
@@ -172,9 +204,7 @@ export class Fetcher {
     }
     for (const [key, st] of this.#partitions) if (!next.has(key)) st.epoch++
     this.#partitions = next
-    this.#completed = this.#completed.filter(
-      (c) => next.get(tpKey(c.state.topic, c.state.partition)) === c.state && c.epoch === c.state.epoch,
-    )
+    this.#dropWhere((c) => next.get(tpKey(c.state.topic, c.state.partition)) !== c.state || c.epoch !== c.state.epoch)
     this.#wake.soon()
   }
 
@@ -202,7 +232,7 @@ export class Fetcher {
       gone.add(st)
       this.#partitions.delete(key)
     }
-    if (gone.size > 0) this.#completed = this.#completed.filter((c) => !gone.has(c.state))
+    if (gone.size > 0) this.#dropWhere((c) => gone.has(c.state))
   }
 
   has(topic: string, partition: number): boolean {
@@ -214,7 +244,7 @@ export class Fetcher {
     const st = this.#partitions.get(tpKey(topic, partition))
     if (!st) throw new ConfigError(`${topic}-${partition} is not assigned`)
     this.#seekState(st, offset)
-    this.#completed = this.#completed.filter((c) => c.state !== st)
+    this.#dropWhere((c) => c.state === st)
     this.#wake.soon()
   }
 
@@ -270,45 +300,140 @@ export class Fetcher {
       const c = this.#completed[i] as Completed
       const st = c.state
       if (c.epoch !== st.epoch) {
-        this.#completed.splice(i, 1)
+        this.#removeAt(i)
         continue
       }
       if (st.paused) {
         i++
         continue
       }
-      const rec = c.records[c.index++]
-      if (rec === undefined || c.index >= c.records.length) this.#finish(i, c)
+      if (!this.#fill(i, c)) continue
+      const rec = c.records[c.index++] as ConsumerRecord
+      if (this.#exhausted(c)) this.#finish(i, c)
       else st.position = rec.offset + 1n
-      if (rec !== undefined) return rec
+      return rec
     }
     return undefined
   }
 
   /** Up to `max` buffered records of one partition (not paused), moving its position past them. */
   takeRecords(max: number): TakenRecords | undefined {
+    const want = Math.max(1, max)
     for (let i = 0; i < this.#completed.length; ) {
       const c = this.#completed[i] as Completed
       const st = c.state
       if (c.epoch !== st.epoch) {
-        this.#completed.splice(i, 1)
+        this.#removeAt(i)
         continue
       }
       if (st.paused) {
         i++
         continue
       }
-      const records = c.records.slice(c.index, c.index + Math.max(1, max))
-      c.index += records.length
-      if (c.index >= c.records.length) this.#finish(i, c)
-      else st.position = (records[records.length - 1] as ConsumerRecord).offset + 1n
+      let records = NO_RECORDS
+      let open = true
+      while (records.length < want && (open = this.#fill(i, c))) {
+        const n = Math.min(want - records.length, c.records.length - c.index)
+        if (records.length === 0) records = c.index === 0 && n === c.records.length ? c.records : c.records.slice(c.index, c.index + n)
+        else for (let k = 0; k < n; k++) records.push(c.records[c.index + k] as ConsumerRecord)
+        c.index += n
+      }
+      // A batch that failed to decode removed the entry (#fill); the records before it still go out.
+      if (open && this.#exhausted(c)) this.#finish(i, c)
+      else if (records.length > 0 && this.#completed[i] === c) st.position = (records[records.length - 1] as ConsumerRecord).offset + 1n
       if (records.length > 0) return { topic: st.topic, partition: st.partition, records, highWatermark: c.highWatermark }
     }
     return undefined
   }
 
+  /** Removes the entry at `i`, releasing its frame. */
+  #removeAt(i: number): void {
+    const [c] = this.#completed.splice(i, 1)
+    c?.frame?.release()
+  }
+
+  /** Removes every entry matching `drop`, releasing their frames. */
+  #dropWhere(drop: (c: Completed) => boolean): void {
+    const keep: Completed[] = []
+    for (const c of this.#completed) {
+      if (drop(c)) c.frame?.release()
+      else keep.push(c)
+    }
+    this.#completed = keep
+  }
+
+  /** Whether every record of the entry has been handed out. */
+  #exhausted(c: Completed): boolean {
+    return c.index >= c.records.length && c.next >= c.batches.length
+  }
+
+  /**
+   * Makes `c.records[c.index]` available, decoding the next batch if needed. False when there is
+   * nothing left: the entry is then finished (position past it) and removed from the queue, or,
+   * when a batch does not decode, removed with the partition failed at that batch.
+   */
+  #fill(i: number, c: Completed): boolean {
+    while (c.index >= c.records.length) {
+      if (c.next >= c.batches.length) {
+        this.#finish(i, c)
+        return false
+      }
+      const b = c.batches[c.next++] as BatchView
+      let records: ConsumerRecord[]
+      try {
+        records = this.#decode(c, b)
+      } catch (err) {
+        const st = c.state
+        this.#removeAt(i)
+        st.buffered = false
+        let at = c.fetchOffset
+        if (b.baseOffset > at) at = b.baseOffset
+        st.position = at
+        this.#partitionError(
+          st,
+          new KafkaError(ErrorCode.CORRUPT_MESSAGE, `${st.topic}-${st.partition} at offset ${st.position}: ${(err as Error).message}`),
+        )
+        this.#wake.soon()
+        return false
+      }
+      c.records = records
+      c.index = 0
+    }
+    return true
+  }
+
+  /** A batch's records as consumer records, without those before the fetch offset (brokers return whole batches). */
+  #decode(c: Completed, b: BatchView): ConsumerRecord[] {
+    const topic = c.state.topic
+    const partition = c.state.partition
+    const timestampType = b.logAppendTime ? 'log-append' : 'create'
+    const highWatermark = c.highWatermark
+    const leaderEpoch = b.partitionLeaderEpoch
+    const records = batchRecords(
+      b,
+      (offset, timestamp, key, value, headers): ConsumerRecord => ({
+        topic,
+        partition,
+        offset,
+        key,
+        value,
+        headers,
+        timestamp,
+        timestampType,
+        highWatermark,
+        leaderEpoch,
+      }),
+      // Plain batches lie in the response frame, which goes back to the pool once the entry is done:
+      // their records get copies of the bytes, made in segments small enough to come from recycled memory.
+      c.frame !== null && b.compression === 0 ? COPY_SEGMENT_BYTES : 0,
+    )
+    const fetchOffset = c.fetchOffset
+    if (b.baseOffset >= fetchOffset || records.length === 0 || (records[0] as ConsumerRecord).offset >= fetchOffset) return records
+    return records.filter((r) => r.offset >= fetchOffset)
+  }
+
   #finish(i: number, c: Completed): void {
-    this.#completed.splice(i, 1)
+    this.#removeAt(i)
     c.state.position = c.nextOffset
     c.state.buffered = false
     this.#wake.soon()
@@ -337,7 +462,7 @@ export class Fetcher {
     if (this.#closed) return
     this.#closed = true
     this.#wake.stop()
-    this.#completed = []
+    this.#dropWhere(() => true)
     this.wake()
   }
 
@@ -351,6 +476,7 @@ export class Fetcher {
       reset: null,
       epoch: 0,
       buffered: false,
+      bufferedUntil: -1n,
       fetching: false,
       resetting: false,
       paused: false,
@@ -398,7 +524,13 @@ export class Fetcher {
     let nextWake = Number.POSITIVE_INFINITY
     const toReset: PartitionState[] = []
     const byLeader = new Map<number, PartitionState[]>()
+    // Leaders with a partition whose buffered answer stopped short of its end: it will want a fetch with data soon.
+    let backlogged: Set<number> | null = null
     for (const st of this.#partitions.values()) {
+      if (st.buffered && !st.paused && !st.error && st.bufferedUntil < st.endOffset) {
+        const leader = this.cluster.metadata.leaderFor(st.topic, st.partition)
+        if (leader !== undefined) (backlogged ??= new Set()).add(leader)
+      }
       if (st.error || st.buffered || st.fetching || st.resetting || st.paused) continue
       if (st.backoffUntil > now) {
         nextWake = Math.min(nextWake, st.backoffUntil)
@@ -424,7 +556,17 @@ export class Fetcher {
       list.push(st)
     }
     if (toReset.length > 0) void this.#resetOffsets(toReset)
-    for (const [leader, list] of byLeader) void this.#fetch(leader, list)
+    for (const [leader, list] of byLeader) {
+      // Only one Fetch is in flight per leader, and one for partitions that are all caught up waits
+      // up to fetchMaxWaitMs on the broker: sent now, it would hold back the data fetch that a
+      // backlogged partition of the same leader is about to need. Wait for that one to drain and go
+      // together (bounded by fetchMaxWaitMs, the delay the long poll itself could have added).
+      if (backlogged?.has(leader) && list.every(caughtUp)) {
+        nextWake = Math.min(nextWake, now + this.#o.fetchMaxWaitMs)
+        continue
+      }
+      void this.#fetch(leader, list)
+    }
     this.#wake.at(nextWake)
   }
 
@@ -513,6 +655,8 @@ export class Fetcher {
     this.#nodesFetching.add(leader)
     for (const s of states) s.fetching = true
     const epochs = new Map(states.map((s) => [s, s.epoch]))
+    // The response frame, when large enough to come from the pool; each entry it fills holds it too.
+    const lease: { frame: FrameLease | null } = { frame: null }
     try {
       let nc: NodeConnection
       try {
@@ -567,7 +711,14 @@ export class Fetcher {
             forgottenTopicsData: [],
             rackId: '',
           },
-          { timeoutMs: nc.conn.requestTimeoutMs + this.#o.fetchMaxWaitMs },
+          {
+            timeoutMs: nc.conn.requestTimeoutMs + this.#o.fetchMaxWaitMs,
+            allocate: (size) => {
+              if (size < POOLED_FRAME_MIN) return Buffer.allocUnsafe(size)
+              lease.frame = this.#frames.lease(size)
+              return lease.frame.buf
+            },
+          },
         )
       } catch (err) {
         this.#nodeFailed(leader, err as Error)
@@ -588,10 +739,11 @@ export class Fetcher {
         for (const p of t.partitions) {
           const st = this.#partitions.get(tpKey(name, p.partitionIndex))
           if (!st || !epochs.has(st) || epochs.get(st) !== st.epoch || st.position !== positions.get(st)) continue
-          await this.#partitionData(st, positions.get(st) as bigint, p)
+          await this.#partitionData(st, positions.get(st) as bigint, p, lease.frame)
         }
       }
     } finally {
+      lease.frame?.release()
       this.#nodesFetching.delete(leader)
       for (const s of states) s.fetching = false
       this.#wake.soon()
@@ -621,6 +773,7 @@ export class Fetcher {
     st: PartitionState,
     fetchOffset: bigint,
     p: ResponseOf<typeof Fetch>['responses'][number]['partitions'][number],
+    frame: FrameLease | null,
   ): Promise<void> {
     const code = p.errorCode
     if (code !== ErrorCode.NONE) {
@@ -651,13 +804,18 @@ export class Fetcher {
     const data = p.records
     if (!data || data.length === 0) return
     const epoch = st.epoch
-    let batches: DecodedBatch[]
+    let batches: BatchView[]
+    let controls: Map<BatchView, 'abort' | 'commit' | null>
     try {
       batches = []
+      controls = new Map()
       for (const s of batchSpans(data)) {
-        // Compressed batches decompress off the event loop; plain ones decode in place.
+        // Compressed batches decompress off the event loop; plain ones are only checked here.
         const compressed = (data.readInt16BE(s.at + 21) & 0x07) !== 0
-        batches.push(compressed ? await decodeBatchAsync(data, s.at) : decodeBatch(data, s.at))
+        const b = compressed ? await viewBatchAsync(data, s.at) : viewBatch(data, s.at)
+        // Control batches hold one small marker record, read now for read_committed.
+        if (b.isControl) controls.set(b, b.recordCount > 0 ? controlType(batchRecords(b, markerKey)[0] as { key: Buffer | null }) : null)
+        batches.push(b)
       }
     } catch (err) {
       this.#partitionError(
@@ -679,36 +837,48 @@ export class Fetcher {
       )
       return
     }
-    const records = this.#select(st, fetchOffset, batches, p.highWatermark, p.abortedTransactions ?? [])
-    const last = batches[batches.length - 1] as DecodedBatch
+    const kept = this.#select(fetchOffset, batches, controls, p.abortedTransactions ?? [])
+    const last = batches[batches.length - 1] as BatchView
     const nextOffset = last.baseOffset + BigInt(last.lastOffsetDelta) + 1n
     if (nextOffset <= fetchOffset) {
       // Only batches wholly before the fetch offset: nothing to gain by asking again at once.
       this.#backoff(st)
       return
     }
-    if (records.length === 0) {
+    if (kept.length === 0) {
       st.position = nextOffset
       return
     }
     st.buffered = true
-    this.#completed.push({ state: st, epoch: st.epoch, records, index: 0, nextOffset, highWatermark: p.highWatermark })
+    st.bufferedUntil = nextOffset
+    frame?.retain()
+    this.#completed.push({
+      state: st,
+      epoch: st.epoch,
+      batches: kept,
+      next: 0,
+      records: NO_RECORDS,
+      index: 0,
+      fetchOffset,
+      nextOffset,
+      highWatermark: p.highWatermark,
+      frame,
+    })
     this.wake()
   }
 
   /**
-   * The records to hand out: control batches dropped, records before the fetch
-   * offset dropped (brokers return whole batches), and for read_committed the
-   * batches of aborted transactions dropped, as the Java consumer does.
+   * The batches whose records are handed out: control batches dropped, batches wholly before the
+   * fetch offset dropped (records before it within a batch are dropped when it is decoded), and for
+   * read_committed the batches of aborted transactions dropped, as the Java consumer does.
    */
   #select(
-    st: PartitionState,
     fetchOffset: bigint,
-    batches: DecodedBatch[],
-    highWatermark: bigint,
+    batches: BatchView[],
+    controls: Map<BatchView, 'abort' | 'commit' | null>,
     aborted: { producerId: bigint; firstOffset: bigint }[],
-  ): ConsumerRecord[] {
-    const out: ConsumerRecord[] = []
+  ): BatchView[] {
+    const out: BatchView[] = []
     const readCommitted = this.#o.isolationLevel === 1
     const pending = readCommitted
       ? [...aborted].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0))
@@ -722,31 +892,23 @@ export class Fetcher {
         }
       }
       if (b.isControl) {
-        if (readCommitted && b.records.length > 0 && controlType(b.records[0] as { key: Buffer | null }) === 'abort') {
-          abortedProducers.delete(b.producerId)
-        }
+        if (readCommitted && controls.get(b) === 'abort') abortedProducers.delete(b.producerId)
         continue
       }
       if (readCommitted && b.isTransactional && abortedProducers.has(b.producerId)) continue
-      for (const r of b.records) {
-        if (r.offset < fetchOffset) continue
-        out.push({
-          topic: st.topic,
-          partition: st.partition,
-          offset: r.offset,
-          key: r.key,
-          value: r.value,
-          headers: r.headers,
-          timestamp: r.timestamp,
-          timestampType: b.logAppendTime ? 'log-append' : 'create',
-          highWatermark,
-          leaderEpoch: b.partitionLeaderEpoch,
-        })
-      }
+      if (lastOffset < fetchOffset || b.recordCount === 0) continue
+      out.push(b)
     }
     return out
   }
 }
+
+/** Whether a partition has been read up to the end its last fetch reported (a fetch of it would long-poll). */
+function caughtUp(st: PartitionState): boolean {
+  return st.endOffset >= 0n && st.position !== null && st.position >= st.endOffset
+}
+
+const markerKey = (_offset: bigint, _timestamp: bigint, key: Buffer | null): { key: Buffer | null } => ({ key })
 
 function checkTp(topic: unknown, partition: unknown): void {
   if (typeof topic !== 'string' || !Number.isInteger(partition) || (partition as number) < 0) {

@@ -25,16 +25,28 @@ export interface RequestOptions {
   expectResponse?: boolean
   /** Overrides `requestTimeoutMs` for this request (long polls add their wait time). */
   timeoutMs?: number
+  /**
+   * Provides the buffer the response frame is received into (exactly `size` bytes), e.g. one
+   * reused from a pool; by default a fresh one. Called once, as the response starts to arrive.
+   */
+  allocate?: (size: number) => Buffer
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 
 const MAX_CORRELATION_ID = 0x7fffffff
+/** Bytes the socket reads at a time between and within small frames (Node's own read size). */
+const SCRATCH_SIZE = 64 * 1024
+/** A request at least this large is written at once rather than corked until the end of the tick. */
+const FLUSH_AT_ONCE = 64 * 1024
+/** A frame with at least this much still to come is read into directly. */
+const DIRECT_READ_MIN = 16 * 1024
 
 interface Pending {
   correlationId: number
   api: string
+  allocate: ((size: number) => Buffer) | undefined
   resolve: (frame: Buffer) => void
   reject: (err: Error) => void
   timer: NodeJS.Timeout | undefined
@@ -59,10 +71,16 @@ export class Connection {
   #corked = false
   #closeListeners: Array<(err: Error | null) => void> = []
 
-  // Frame reassembly: chunks received but not yet consumed, and the size of the frame being read (-1 = size not read yet).
-  #chunks: Buffer[] = []
-  #buffered = 0
-  #frameSize = -1
+  // Frame reassembly. The socket reads into `#scratch` (one buffer for the connection's lifetime), or,
+  // while a large frame is being received, straight into that frame's own buffer: each byte of a
+  // large response is copied once, by the kernel, and no buffer is allocated per read.
+  #scratch: Buffer | null = null
+  /** The size prefix of the next frame, while it arrives in pieces. */
+  #head = Buffer.allocUnsafe(4)
+  #headFilled = 0
+  /** The frame being received (null between frames), and how much of it has arrived. */
+  #frame: Buffer | null = null
+  #frameFilled = 0
 
   constructor(options: ConnectionOptions) {
     this.host = options.host
@@ -97,7 +115,17 @@ export class Connection {
     if (this.#connecting) return this.#connecting
     if (this.#socket) return Promise.resolve()
     this.#connecting = new Promise<void>((resolve, reject) => {
-      const socket = netConnect({ host: this.host, port: this.port })
+      const socket = netConnect({
+        host: this.host,
+        port: this.port,
+        onread: {
+          buffer: () => this.#readBuffer(),
+          callback: (n: number, buf: Uint8Array) => {
+            this.#onRead(n, buf)
+            return true
+          },
+        },
+      })
       this.#socket = socket
       socket.setNoDelay(true)
       const timer = setTimeout(() => {
@@ -118,7 +146,6 @@ export class Connection {
         this.lastActivityMs = Date.now()
         resolve()
       })
-      socket.on('data', (chunk: Buffer) => this.#onData(chunk))
       socket.on('error', (err) => this.#fail(new ConnectionError(this.address, err.message, { cause: err })))
       socket.on('close', () => this.#fail(new ConnectionError(this.address, 'connection closed by the broker')))
     })
@@ -183,7 +210,7 @@ export class Connection {
     return new Promise<Buffer | null>((resolve, reject) => {
       if (expectResponse) {
         const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs
-        const pending: Pending = { correlationId, api: api.name, resolve, reject, timer: undefined }
+        const pending: Pending = { correlationId, api: api.name, allocate: options.allocate, resolve, reject, timer: undefined }
         pending.timer = setTimeout(() => {
           this.#fail(new RequestTimeoutError(this.address, api.name, timeoutMs), pending)
         }, timeoutMs)
@@ -212,52 +239,74 @@ export class Connection {
       })
     }
     const last = chunks.length - 1
-    for (let i = 0; i < last; i++) socket.write(chunks[i])
+    let bytes = 0
+    for (let i = 0; i < last; i++) {
+      bytes += (chunks[i] as Buffer).length
+      socket.write(chunks[i])
+    }
+    bytes += (chunks[last] as Buffer).length
     socket.write(chunks[last], done)
+    if (bytes >= FLUSH_AT_ONCE) {
+      // A large request gains nothing from waiting for others: let it (and what is corked before it) go now.
+      this.#corked = false
+      socket.uncork()
+    }
   }
 
-  #onData(chunk: Buffer): void {
-    this.#chunks.push(chunk)
-    this.#buffered += chunk.length
-    while (!this.#closed) {
-      if (this.#frameSize < 0) {
-        if (this.#buffered < 4) return
-        const size = this.#take(4).readInt32BE(0)
+  /** Where the socket's next read goes: the rest of a large frame, else the scratch buffer. */
+  #readBuffer(): Uint8Array {
+    const frame = this.#frame
+    if (frame !== null && frame.length - this.#frameFilled >= DIRECT_READ_MIN) return frame.subarray(this.#frameFilled)
+    this.#scratch ??= Buffer.allocUnsafeSlow(SCRATCH_SIZE)
+    return this.#scratch
+  }
+
+  #onRead(n: number, buf: Uint8Array): void {
+    if (this.#closed || n <= 0) return
+    if (buf !== this.#scratch) {
+      // A read straight into the frame being received.
+      this.#frameFilled += n
+      if (this.#frameFilled === (this.#frame as Buffer).length) this.#frameDone()
+      return
+    }
+    const scratch = buf as Buffer
+    let at = 0
+    while (at < n && !this.#closed) {
+      let frame = this.#frame
+      if (frame === null) {
+        const k = Math.min(4 - this.#headFilled, n - at)
+        scratch.copy(this.#head, this.#headFilled, at, at + k)
+        this.#headFilled += k
+        at += k
+        if (this.#headFilled < 4) return
+        this.#headFilled = 0
+        const size = this.#head.readInt32BE(0)
         if (size < 4) {
           this.#fail(new ProtocolError(`${this.address}: invalid response frame size ${size}`))
           return
         }
-        this.#frameSize = size
+        // Responses come in request order: this frame answers the oldest request in flight.
+        const allocate = this.#inflight.values().next().value?.allocate
+        frame = this.#frame = allocate ? allocate(size) : Buffer.allocUnsafe(size)
+        if (frame.length !== size) {
+          this.#fail(new ProtocolError(`${this.address}: a response buffer of ${frame.length} bytes for a frame of ${size}`))
+          return
+        }
+        this.#frameFilled = 0
       }
-      if (this.#buffered < this.#frameSize) return
-      const frame = this.#take(this.#frameSize)
-      this.#frameSize = -1
-      this.#onFrame(frame)
+      const k = Math.min(frame.length - this.#frameFilled, n - at)
+      scratch.copy(frame, this.#frameFilled, at, at + k)
+      this.#frameFilled += k
+      at += k
+      if (this.#frameFilled === frame.length) this.#frameDone()
     }
   }
 
-  /** Removes and returns the first `n` buffered bytes, copying only when they span chunks. */
-  #take(n: number): Buffer {
-    const first = this.#chunks[0] as Buffer
-    let out: Buffer
-    if (first.length >= n) {
-      out = first.subarray(0, n)
-      if (first.length === n) this.#chunks.shift()
-      else this.#chunks[0] = first.subarray(n)
-    } else {
-      out = Buffer.allocUnsafe(n)
-      let filled = 0
-      while (filled < n) {
-        const c = this.#chunks[0] as Buffer
-        const k = Math.min(c.length, n - filled)
-        c.copy(out, filled, 0, k)
-        filled += k
-        if (k === c.length) this.#chunks.shift()
-        else this.#chunks[0] = c.subarray(k)
-      }
-    }
-    this.#buffered -= n
-    return out
+  #frameDone(): void {
+    const frame = this.#frame as Buffer
+    this.#frame = null
+    this.#frameFilled = 0
+    this.#onFrame(frame)
   }
 
   #onFrame(frame: Buffer): void {
@@ -297,8 +346,8 @@ export class Connection {
       p.reject(p === culprit && err !== null ? err : others)
     }
     this.#inflight.clear()
-    this.#chunks = []
-    this.#buffered = 0
+    this.#frame = null
+    this.#scratch = null
     const listeners = this.#closeListeners
     this.#closeListeners = []
     for (const l of listeners) l(err)

@@ -14,7 +14,8 @@ export interface PendingRecord {
   timestamp: number
   /** Estimated encoded size inside a batch. */
   size: number
-  resolve: (offset: bigint, timestamp: number) => void
+  /** `timestamp`: the record's own, or the broker's append time (ms since the epoch). */
+  resolve: (offset: bigint, timestamp: bigint) => void
   reject: (err: Error) => void
 }
 
@@ -45,6 +46,8 @@ export class ProducerBatch {
   baseSequence = -1
   /** The encoded batch, kept for retries (restamped in place if the producer id changes). */
   encoded: Buffer | null = null
+  /** The pooled buffer `encoded` lies in, returned to the pool once the batch is done (null: not pooled). */
+  pooled: Buffer | null = null
   /** Resolves (never rejects) once every record of the batch has its outcome. */
   readonly settled: Promise<void>
   #settle: () => void = () => {}
@@ -77,9 +80,20 @@ export class ProducerBatch {
   complete(baseOffset: bigint, logAppendTimeMs: number | null): void {
     if (this.#done) return
     this.#done = true
+    // One BigInt per record for its offset (the previous one plus 1n), and one per distinct timestamp:
+    // records of a batch mostly share their millisecond.
+    const known = baseOffset >= 0n
+    let offset = known ? baseOffset - 1n : -1n
+    let lastMs = logAppendTimeMs ?? Number.NaN
+    let lastTs = logAppendTimeMs === null ? 0n : BigInt(logAppendTimeMs)
     for (let i = 0; i < this.records.length; i++) {
       const r = this.records[i] as PendingRecord
-      r.resolve(baseOffset < 0n ? -1n : baseOffset + BigInt(i), logAppendTimeMs ?? r.timestamp)
+      if (known) offset += 1n
+      if (logAppendTimeMs === null && r.timestamp !== lastMs) {
+        lastMs = r.timestamp
+        lastTs = BigInt(r.timestamp)
+      }
+      r.resolve(offset, lastTs)
     }
     this.#settle()
   }
@@ -127,24 +141,34 @@ export class PartitionQueue {
 
 export class RecordAccumulator {
   readonly batchSize: number
-  readonly #queues = new Map<string, PartitionQueue>()
+  /** Queues by topic, then by partition. */
+  readonly #byTopic = new Map<string, PartitionQueue[]>()
+  readonly #queues: PartitionQueue[] = []
   /** Bytes of records accepted and not yet completed, for `bufferMemory`. */
   bufferedBytes = 0
+  /** Bytes of batches filled since the producer last reset this: how much is ready to send. */
+  filledBytes = 0
 
   constructor(batchSize: number) {
     this.batchSize = batchSize
   }
 
   queue(topic: string, partition: number): PartitionQueue {
-    const key = `${topic}\u0000${partition}`
-    let q = this.#queues.get(key)
-    if (!q) {
+    let list = this.#byTopic.get(topic)
+    if (list === undefined) {
+      list = []
+      this.#byTopic.set(topic, list)
+    }
+    let q = list[partition]
+    if (q === undefined) {
       q = new PartitionQueue(topic, partition)
-      this.#queues.set(key, q)
+      list[partition] = q
+      this.#queues.push(q)
     }
     return q
   }
 
+  /** Every partition queue, in the order they were first used. */
   queues(): IterableIterator<PartitionQueue> {
     return this.#queues.values()
   }
@@ -158,18 +182,25 @@ export class RecordAccumulator {
     const q = this.queue(topic, partition)
     const last = q.batches[q.batches.length - 1]
     if (last?.tryAppend(r, this.batchSize)) {
-      if (last.sizeBytes >= this.batchSize) last.closed = true
+      if (last.sizeBytes >= this.batchSize) this.#fill(last)
       this.bufferedBytes += r.size
       return 'appended'
     }
-    if (last) last.closed = true
+    if (last) this.#fill(last)
     if (abortOnNewBatch) return 'new-batch-needed'
     const b = new ProducerBatch(topic, partition, nowMs)
     b.tryAppend(r, this.batchSize)
-    if (b.sizeBytes >= this.batchSize) b.closed = true
+    if (b.sizeBytes >= this.batchSize) this.#fill(b)
     q.batches.push(b)
     this.bufferedBytes += r.size
     return 'appended'
+  }
+
+  /** Closes a batch that takes no more records (full, or followed by a new one); it is ready to send. */
+  #fill(b: ProducerBatch): void {
+    if (b.closed) return
+    b.closed = true
+    this.filledBytes += b.sizeBytes
   }
 
   /** Puts a batch back for a retry, ahead of newer batches, in sequence order when it has one. */
@@ -196,7 +227,7 @@ export class RecordAccumulator {
   /** Removes and returns queued (not in-flight) batches older than `deliveryTimeoutMs`. */
   expire(nowMs: number, deliveryTimeoutMs: number): ProducerBatch[] {
     const out: ProducerBatch[] = []
-    for (const q of this.#queues.values()) {
+    for (const q of this.#queues) {
       while (q.batches.length > 0 && nowMs - (q.batches[0] as ProducerBatch).createdMs >= deliveryTimeoutMs) {
         out.push(q.batches.shift() as ProducerBatch)
       }
@@ -206,11 +237,11 @@ export class RecordAccumulator {
 
   /** Every queued batch, oldest first per partition. */
   *batches(): Generator<ProducerBatch> {
-    for (const q of this.#queues.values()) yield* q.batches
+    for (const q of this.#queues) yield* q.batches
   }
 
   isEmpty(): boolean {
-    for (const q of this.#queues.values()) if (q.batches.length > 0) return false
+    for (const q of this.#queues) if (q.batches.length > 0) return false
     return true
   }
 }

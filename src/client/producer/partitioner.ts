@@ -22,6 +22,12 @@ export class DefaultPartitioner {
     this.#random = random
   }
 
+  /** The topic's sticky partition for unkeyed records, if one is chosen and still exists. */
+  stickyFor(topic: string, numPartitions: number): number | undefined {
+    const current = this.#sticky.get(topic)
+    return current !== undefined && current < numPartitions ? current : undefined
+  }
+
   partition(c: PartitionChoice): number {
     if (c.key !== null) return keyPartition(c.key, c.numPartitions)
     const current = this.#sticky.get(c.topic)

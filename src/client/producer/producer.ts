@@ -21,7 +21,7 @@
  */
 import { InitProducerId, Produce } from '../../protocol/apis/index.ts'
 import { ErrorCode, errorInfo, KafkaError } from '../../protocol/errors.ts'
-import { type Codec, encodeBatchAsync } from '../../protocol/records/batch.ts'
+import { type BatchInput, type Codec, encodeBatch, encodeBatchAsync } from '../../protocol/records/batch.ts'
 import { CRC_START, Off } from '../../protocol/records/batch-header.ts'
 import { crc32c } from '../../protocol/records/crc32c.ts'
 import { RunScheduler } from '../../util/run-scheduler.ts'
@@ -39,6 +39,7 @@ import {
   TimeoutError,
 } from '../errors.ts'
 import { BATCH_OVERHEAD, estimateRecordSize, type PendingRecord, type ProducerBatch, RecordAccumulator } from './accumulator.ts'
+import { BatchBufferPool } from './buffer-pool.ts'
 import { DefaultPartitioner, type PartitionChoice } from './partitioner.ts'
 
 export type Acks = 'all' | -1 | 0 | 1
@@ -116,8 +117,8 @@ class Pending implements PendingRecord {
     readonly failed: (err: Error) => void,
   ) {}
 
-  resolve(offset: bigint, timestamp: number): void {
-    this.done({ topic: this.topic, partition: this.partition, offset, timestamp: BigInt(timestamp) })
+  resolve(offset: bigint, timestamp: bigint): void {
+    this.done({ topic: this.topic, partition: this.partition, offset, timestamp })
   }
 
   reject(err: Error): void {
@@ -126,6 +127,17 @@ class Pending implements PendingRecord {
 }
 
 const NO_HEADERS: { key: string; value: Buffer | null }[] = []
+
+/** Free memory the batch buffer pool may keep (at most `bufferMemory`). */
+const POOL_MAX_BYTES = 8 * 1024 * 1024
+
+// send() takes its promise's settlers through one shared executor rather than a closure per record.
+let capturedResolve: (m: RecordMetadata) => void = () => {}
+let capturedReject: (err: Error) => void = () => {}
+function capture(resolve: (m: RecordMetadata) => void, reject: (err: Error) => void): void {
+  capturedResolve = resolve
+  capturedReject = reject
+}
 
 interface SequenceState {
   next: number
@@ -217,6 +229,7 @@ export class Producer {
   readonly #owns: boolean
   readonly #o: Resolved
   readonly #acc: RecordAccumulator
+  readonly #pool: BatchBufferPool
   readonly #partitioner: DefaultPartitioner
   readonly #custom: ((c: PartitionChoice) => number) | undefined
 
@@ -228,7 +241,8 @@ export class Producer {
   #idleWaiters: Array<() => void> = []
 
   #inflight = new Set<ProducerBatch>()
-  #nodes = new Map<number, { inflight: number; chain: Promise<void> }>()
+  /** Per broker: requests in flight, and compressed requests still encoding (`queued`, chained in order). */
+  #nodes = new Map<number, { inflight: number; queued: number; chain: Promise<void> }>()
   #connecting = new Set<number>()
   #nodeBackoffUntil = new Map<number, number>()
   #metadataWanted = new Set<string>()
@@ -241,6 +255,8 @@ export class Producer {
   #sequences = new Map<string, SequenceState>()
 
   #flushing = 0
+  /** The sender is running (it may be entered from send() itself, see #sendFilled). */
+  #inRun = false
   #closing = false
   #stopped = false
   readonly #wake = new RunScheduler(() => this.#run())
@@ -257,6 +273,7 @@ export class Producer {
     }
     this.#o = resolveOptions(options, this.cluster)
     this.#acc = new RecordAccumulator(this.#o.batchSize)
+    this.#pool = new BatchBufferPool(this.#o.batchSize, Math.min(this.#o.bufferMemory, POOL_MAX_BYTES))
     this.#partitioner = new DefaultPartitioner()
     this.#custom = options.partitioner
   }
@@ -269,24 +286,25 @@ export class Producer {
   /** Sends one record; resolves when its batch is acknowledged (or written, with acks=0). */
   send(record: ProducerRecord): Promise<RecordMetadata> {
     if (this.#closing) return Promise.reject(new ClosedError('producer'))
-    return new Promise<RecordMetadata>((resolve, reject) => {
-      let r: Pending
-      try {
-        r = this.#prepare(record, resolve, reject)
-      } catch (err) {
-        reject(err)
-        return
-      }
+    const promise = new Promise<RecordMetadata>(capture)
+    const resolve = capturedResolve
+    const reject = capturedReject
+    try {
+      const now = Date.now()
+      const r = this.#prepare(record, now, resolve, reject)
       if (this.#waitingHead === this.#waiting.length && this.#acc.bufferedBytes + r.size <= this.#o.bufferMemory) {
-        const meta = this.#cachedTopic(r.topic)
+        const meta = this.#cachedTopic(r.topic, now)
         if (meta) {
-          this.#append(r, meta)
-          return
+          this.#append(r, meta, now)
+          return promise
         }
       }
       this.#waiting.push(r)
       if (!this.#unblocking) void this.#unblock()
-    })
+    } catch (err) {
+      reject(err as Error)
+    }
+    return promise
   }
 
   /** Sends records in order; resolves with their metadata in the same order, or rejects with the first failure. */
@@ -335,7 +353,7 @@ export class Producer {
 
   // ---- accepting records ------------------------------------------------------
 
-  #prepare(r: ProducerRecord, done: (m: RecordMetadata) => void, failed: (err: Error) => void): Pending {
+  #prepare(r: ProducerRecord, now: number, done: (m: RecordMetadata) => void, failed: (err: Error) => void): Pending {
     if (typeof r.topic !== 'string' || r.topic === '') throw new ConfigError('record.topic must be a non-empty string')
     if (r.partition !== undefined && (!Number.isInteger(r.partition) || r.partition < 0)) {
       throw new ConfigError(`record.partition must be a non-negative integer, not ${r.partition}`)
@@ -352,16 +370,16 @@ export class Producer {
     }
     const size = estimateRecordSize(key, value, headers)
     if (size + BATCH_OVERHEAD > this.#o.maxRequestSize) throw new RecordTooLargeError(size + BATCH_OVERHEAD, this.#o.maxRequestSize)
-    const now = Date.now()
     const timestamp = r.timestamp === undefined ? now : toMs(r.timestamp)
     return new Pending(r.topic, r.partition, key, value, headers, timestamp, size, now + this.#o.maxBlockMs, done, failed)
   }
 
   /** Metadata of a topic from the cache when it can be used as is, else undefined. */
-  #cachedTopic(topic: string): TopicMetadata | undefined {
-    const meta = this.cluster.metadata.topic(topic)
+  #cachedTopic(topic: string, now = Date.now()): TopicMetadata | undefined {
+    const metadata = this.cluster.metadata
+    const meta = metadata.topic(topic)
     if (!meta || meta.errorCode !== ErrorCode.NONE || meta.partitions.length === 0) return undefined
-    return Date.now() - this.cluster.metadata.updatedAtMs < this.cluster.options.metadataMaxAgeMs ? meta : undefined
+    return now - metadata.updatedAtMs < this.cluster.options.metadataMaxAgeMs ? meta : undefined
   }
 
   async #unblock(): Promise<void> {
@@ -425,10 +443,9 @@ export class Producer {
     return a
   }
 
-  #append(r: Pending, meta: TopicMetadata): void {
+  #append(r: Pending, meta: TopicMetadata, now = Date.now()): void {
     const topic = r.topic
     const n = meta.partitions.length
-    const now = Date.now()
     let partition = r.requested
     if (partition !== undefined) {
       if (partition >= n) {
@@ -437,6 +454,16 @@ export class Producer {
         )
         return
       }
+    } else if (this.#custom === undefined && r.key === null && (partition = this.#partitioner.stickyFor(topic, n)) !== undefined) {
+      // The common unkeyed case while the sticky partition's batch has room: no PartitionChoice needed.
+      r.partition = partition
+      if (this.#acc.append(topic, partition, r, now, true) === 'appended') {
+        this.#wake.soon()
+        this.#sendFilled()
+        return
+      }
+      const choice: PartitionChoice = { topic, key: null, numPartitions: n, available: this.#availablePartitions(meta) }
+      partition = this.#partitioner.onNewBatch(choice, partition)
     } else {
       const choice: PartitionChoice = { topic, key: r.key, numPartitions: n, available: this.#availablePartitions(meta) }
       if (this.#custom) {
@@ -451,6 +478,7 @@ export class Producer {
           r.partition = partition
           if (this.#acc.append(topic, partition, r, now, true) === 'appended') {
             this.#wake.soon()
+            this.#sendFilled()
             return
           }
           partition = this.#partitioner.onNewBatch(choice, partition)
@@ -460,12 +488,32 @@ export class Producer {
     r.partition = partition
     this.#acc.append(topic, partition, r, now)
     this.#wake.soon()
+    this.#sendFilled()
+  }
+
+  /**
+   * Sends at once, rather than at the next microtask, once filled batches add up to half a request:
+   * a burst of send() calls then overlaps with the broker writing its first batches, instead of
+   * the whole burst being encoded and sent only after it ends.
+   */
+  #sendFilled(): void {
+    if (this.#acc.filledBytes * 2 >= this.#o.maxRequestSize && !this.#inRun) this.#run()
   }
 
   // ---- the sender -------------------------------------------------------------
 
   #run(): void {
-    if (this.#stopped) return
+    if (this.#stopped || this.#inRun) return
+    this.#inRun = true
+    try {
+      this.#drain()
+    } finally {
+      this.#inRun = false
+    }
+  }
+
+  #drain(): void {
+    this.#acc.filledBytes = 0
     const now = Date.now()
     let nextWake = Number.POSITIVE_INFINITY
     const o = this.#o
@@ -542,10 +590,10 @@ export class Producer {
     this.#wake.at(nextWake)
   }
 
-  #node(id: number): { inflight: number; chain: Promise<void> } {
+  #node(id: number): { inflight: number; queued: number; chain: Promise<void> } {
     let n = this.#nodes.get(id)
     if (!n) {
-      n = { inflight: 0, chain: Promise.resolve() }
+      n = { inflight: 0, queued: 0, chain: Promise.resolve() }
       this.#nodes.set(id, n)
     }
     return n
@@ -601,68 +649,117 @@ export class Producer {
     const node = this.#node(leader)
     node.inflight++
     const o = this.#o
-    // Encoding is async (compression off the event loop); chaining per node keeps requests in drain order on the wire.
-    node.chain = node.chain.then(async () => {
+    const versionOf = (): number => nc.versions.pick(Produce, { min: o.codec === 4 ? 7 : 3 })
+    if (o.codec === 0 && node.queued === 0) {
+      // Uncompressed batches encode synchronously, so with nothing queued for the node the request
+      // goes out now, in drain order, even while the application is still inside a burst of send().
       let version: number
       try {
-        version = nc.versions.pick(Produce, { min: o.codec === 4 ? 7 : 3 })
-        await Promise.all(batches.map((b) => this.#encode(b)))
+        version = versionOf()
+        for (const b of batches) this.#encodeNow(b)
       } catch (err) {
         this.#requestFailed(leader, batches, err as Error)
         return
       }
-      const byTopic = new Map<string, { index: number; records: Buffer }[]>()
-      for (const b of batches) {
-        let list = byTopic.get(b.topic)
-        if (!list) byTopic.set(b.topic, (list = []))
-        list.push({ index: b.partition, records: b.encoded as Buffer })
-      }
-      const body = {
-        transactionalId: null,
-        acks: o.acks,
-        timeoutMs: o.requestTimeoutMs,
-        topicData: [...byTopic].map(([name, partitionData]) => ({ name, partitionData })),
-      }
-      if (o.acks === 0) {
-        nc.conn.request(Produce, version, body, { expectResponse: false }).then(
-          () => {
-            node.inflight--
-            for (const b of batches) this.#succeed(b, -1n, null)
-            this.#wake.soon()
-          },
-          (err: Error) => this.#requestFailed(leader, batches, err),
-        )
+      this.#dispatch(leader, nc, version, batches)
+      return
+    }
+    // Compressed batches encode off the event loop; chaining per node keeps requests in drain order on the wire.
+    node.queued++
+    node.chain = node.chain.then(async () => {
+      let version: number
+      try {
+        version = versionOf()
+        await Promise.all(batches.map((b) => this.#encode(b)))
+      } catch (err) {
+        node.queued--
+        this.#requestFailed(leader, batches, err as Error)
         return
       }
-      nc.conn.request(Produce, version, body).then(
-        (res) => {
+      node.queued--
+      this.#dispatch(leader, nc, version, batches)
+    })
+  }
+
+  /** Writes one Produce request for encoded batches and settles them from its answer. */
+  #dispatch(leader: number, nc: NodeConnection, version: number, batches: ProducerBatch[]): void {
+    const node = this.#node(leader)
+    const o = this.#o
+    const byTopic = new Map<string, { index: number; records: Buffer }[]>()
+    for (const b of batches) {
+      let list = byTopic.get(b.topic)
+      if (!list) byTopic.set(b.topic, (list = []))
+      list.push({ index: b.partition, records: b.encoded as Buffer })
+    }
+    const body = {
+      transactionalId: null,
+      acks: o.acks,
+      timeoutMs: o.requestTimeoutMs,
+      topicData: [...byTopic].map(([name, partitionData]) => ({ name, partitionData })),
+    }
+    if (o.acks === 0) {
+      nc.conn.request(Produce, version, body, { expectResponse: false }).then(
+        () => {
           node.inflight--
-          const results = new Map<string, (typeof res.responses)[number]['partitionResponses'][number]>()
-          for (const t of res.responses) for (const p of t.partitionResponses) results.set(`${t.name}\u0000${p.index}`, p)
-          for (const b of batches) {
-            const p = results.get(`${b.topic}\u0000${b.partition}`)
-            if (!p) this.#partitionFailed(b, new ProtocolError(`the Produce response has no result for ${b.topic}-${b.partition}`))
-            else this.#partitionResult(b, p.errorCode, p.baseOffset, p.logAppendTimeMs, p.errorMessage)
-          }
+          for (const b of batches) this.#succeed(b, -1n, null)
           this.#wake.soon()
         },
         (err: Error) => this.#requestFailed(leader, batches, err),
       )
-    })
+      return
+    }
+    nc.conn.request(Produce, version, body).then(
+      (res) => {
+        node.inflight--
+        const results = new Map<string, (typeof res.responses)[number]['partitionResponses'][number]>()
+        for (const t of res.responses) for (const p of t.partitionResponses) results.set(`${t.name}\u0000${p.index}`, p)
+        for (const b of batches) {
+          const p = results.get(`${b.topic}\u0000${b.partition}`)
+          if (!p) this.#partitionFailed(b, new ProtocolError(`the Produce response has no result for ${b.topic}-${b.partition}`))
+          else this.#partitionResult(b, p.errorCode, p.baseOffset, p.logAppendTimeMs, p.errorMessage)
+        }
+        this.#wake.soon()
+      },
+      (err: Error) => this.#requestFailed(leader, batches, err),
+    )
+  }
+
+  /** Encodes an uncompressed batch (or restamps it for a retry) synchronously. */
+  #encodeNow(b: ProducerBatch): void {
+    if (b.encoded === null) {
+      b.encoded = encodeBatch(this.#batchInput(b), (size) => this.#takeBuffer(b, size))
+      return
+    }
+    this.#restamp(b)
+  }
+
+  #batchInput(b: ProducerBatch): BatchInput {
+    return {
+      records: b.records,
+      compression: this.#o.codec,
+      producerId: b.producerId,
+      producerEpoch: b.producerEpoch,
+      baseSequence: b.baseSequence,
+    }
+  }
+
+  #takeBuffer(b: ProducerBatch, size: number): Buffer {
+    const { buf, pooled } = this.#pool.take(size)
+    b.pooled = pooled
+    return buf
   }
 
   async #encode(b: ProducerBatch): Promise<void> {
     if (b.encoded === null) {
-      b.encoded = await encodeBatchAsync({
-        records: b.records,
-        compression: this.#o.codec,
-        producerId: b.producerId,
-        producerEpoch: b.producerEpoch,
-        baseSequence: b.baseSequence,
-      })
+      b.encoded = await encodeBatchAsync(this.#batchInput(b), (size) => this.#takeBuffer(b, size))
       return
     }
-    const buf = b.encoded
+    this.#restamp(b)
+  }
+
+  /** A batch encoded under another producer id or sequence gets the new stamp (and CRC) in place. */
+  #restamp(b: ProducerBatch): void {
+    const buf = b.encoded as Buffer
     if (
       buf.readBigInt64BE(Off.producerId) !== b.producerId ||
       buf.readInt16BE(Off.producerEpoch) !== b.producerEpoch ||
@@ -748,7 +845,16 @@ export class Producer {
     }
     this.#acc.release(b)
     b.complete(baseOffset, logAppendTimeMs)
+    this.#releaseBuffer(b)
     this.#spaceFreed()
+  }
+
+  /** The broker has answered the last request carrying the batch: its buffer can take another batch. */
+  #releaseBuffer(b: ProducerBatch): void {
+    if (b.pooled === null) return
+    this.#pool.give(b.pooled)
+    b.pooled = null
+    b.encoded = null
   }
 
   /** Fails a batch for good; a sequenced one leaves a gap, so the producer id must be renewed. */
@@ -762,6 +868,8 @@ export class Producer {
     if (b.done) return
     this.#acc.release(b)
     b.fail(err)
+    // When closing, a batch may still sit in a socket's write queue: leave its buffer alone.
+    if (!this.#stopped && !this.#inflight.has(b)) this.#releaseBuffer(b)
     this.#spaceFreed()
   }
 

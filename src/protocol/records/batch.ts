@@ -17,12 +17,22 @@ import {
   UnsupportedCodecError,
 } from './compression.ts'
 import { crc32c } from './crc32c.ts'
-import { decodeRecords, encodeRecords, type KafkaRecord, type RecordInput } from './record.ts'
+import {
+  decodeRecords,
+  decodeRecordsWith,
+  encodeRecords,
+  type KafkaRecord,
+  measureRecords,
+  type RecordBuilder,
+  type RecordContext,
+  type RecordInput,
+  writeRecords,
+} from './record.ts'
 
 export { CorruptBatchError } from './batch-error.ts'
 export { type BatchCheck, BatchErrorCode, type CheckOptions, checkBatch } from './check.ts'
 export type { Codec } from './compression.ts'
-export type { KafkaRecord, RecordHeader, RecordInput } from './record.ts'
+export type { KafkaRecord, RecordBuilder, RecordHeader, RecordInput } from './record.ts'
 
 export interface DecodedBatch {
   baseOffset: bigint
@@ -62,40 +72,113 @@ export interface BatchInput {
 /** Kafka's RecordBatch.NO_TIMESTAMP. */
 const NO_TIMESTAMP = -1n
 
-interface Plan {
-  input: BatchInput
-  codec: Codec
-  body: Buffer
-  attributes: number
-  baseTimestamp: bigint
-  maxTimestamp: bigint
-}
-
 /**
  * Timestamps follow Kafka's producer: each record has its own (default: the
  * batch timestamp, else now), baseTimestamp is the first record's, and
  * maxTimestamp the largest. A LogAppendTime batch's maxTimestamp is the append
  * time, which readers then report for every record.
  */
+interface Plan {
+  input: BatchInput
+  codec: Codec
+  attributes: number
+  baseTimestamp: bigint
+  maxTimestamp: bigint
+  /** Bytes of the encoded records (before compression). */
+  bodySize: number
+  /** Writes the encoded records at `buf[at]`. */
+  writeBody: (buf: Buffer, at: number) => void
+}
+
+function attributesOf(input: BatchInput, codec: Codec): number {
+  let attributes = codec
+  if (input.logAppendTime) attributes |= Attr.timestampType
+  if (input.transactional) attributes |= Attr.transactional
+  if (input.control) attributes |= Attr.control
+  return attributes
+}
+
+/**
+ * The common case (a producer's records, all with number timestamps): no BigInt
+ * per record and no intermediate buffers; null when any timestamp is a bigint or
+ * too far from the base for exact number arithmetic.
+ */
+function planNumbers(input: BatchInput, codec: Codec): Plan | null {
+  if (typeof input.timestamp === 'bigint') return null
+  const records = input.records
+  const fallback = input.timestamp ?? Date.now()
+  let base = fallback
+  let max = -1
+  for (let i = 0; i < records.length; i++) {
+    const t = (records[i] as RecordInput).timestamp
+    if (t === undefined) {
+      if (i === 0 && input.timestamp === undefined) base = fallback
+      if (fallback > max) max = fallback
+      continue
+    }
+    if (typeof t !== 'number' || !Number.isSafeInteger(t)) return null
+    if (i === 0 && input.timestamp === undefined) base = t
+    if (t > max) max = t
+  }
+  if (!Number.isSafeInteger(base)) return null
+  const bodySize = measureRecords(records, base, fallback)
+  if (bodySize < 0) return null
+  return {
+    input,
+    codec,
+    attributes: attributesOf(input, codec),
+    baseTimestamp: BigInt(base),
+    maxTimestamp: input.logAppendTime ? BigInt(fallback) : records.length === 0 ? NO_TIMESTAMP : BigInt(max),
+    bodySize,
+    writeBody: (buf, at) => {
+      writeRecords(buf, at, records, base, fallback)
+    },
+  }
+}
+
 function plan(input: BatchInput): Plan {
   const codec = input.compression ?? 0
   if (!isCodec(codec)) throw new UnsupportedCodecError(codec)
+  const fast = planNumbers(input, codec)
+  if (fast) return fast
   const fallback = input.timestamp !== undefined ? BigInt(input.timestamp) : BigInt(Date.now())
   const timestamps = input.records.map((r) => (r.timestamp !== undefined ? BigInt(r.timestamp) : fallback))
   const baseTimestamp = input.timestamp !== undefined ? fallback : (timestamps[0] ?? fallback)
   let maxTimestamp = NO_TIMESTAMP
   for (const t of timestamps) if (t > maxTimestamp) maxTimestamp = t
   if (input.logAppendTime) maxTimestamp = fallback
-  let attributes = codec
-  if (input.logAppendTime) attributes |= Attr.timestampType
-  if (input.transactional) attributes |= Attr.transactional
-  if (input.control) attributes |= Attr.control
-  return { input, codec, body: encodeRecords(input.records, timestamps, baseTimestamp), attributes, baseTimestamp, maxTimestamp }
+  const body = encodeRecords(input.records, timestamps, baseTimestamp)
+  return {
+    input,
+    codec,
+    attributes: attributesOf(input, codec),
+    baseTimestamp,
+    maxTimestamp,
+    bodySize: body.length,
+    writeBody: (buf, at) => {
+      body.copy(buf, at)
+    },
+  }
 }
 
-function assemble(p: Plan, payload: Buffer): Buffer {
+/** The records alone (what gets compressed). */
+function body(p: Plan): Buffer {
+  const buf = Buffer.allocUnsafe(p.bodySize)
+  p.writeBody(buf, 0)
+  return buf
+}
+
+/** Where an encoded batch is written: a buffer of exactly `size` bytes (e.g. from a pool of reused buffers). */
+export type BatchAllocator = (size: number) => Buffer
+
+const freshBuffer: BatchAllocator = (size) => Buffer.allocUnsafe(size)
+
+/** The whole batch; `payload` is the compressed records, or null to write the plain records in place. */
+function assemble(p: Plan, payload: Buffer | null, alloc: BatchAllocator): Buffer {
   const { input } = p
-  const buf = Buffer.allocUnsafe(BATCH_HEADER_SIZE + payload.length)
+  const size = BATCH_HEADER_SIZE + (payload === null ? p.bodySize : payload.length)
+  const buf = alloc(size)
+  if (buf.length !== size) throw new RangeError(`the batch allocator returned ${buf.length} bytes for ${size}`)
   const count = input.records.length
   buf.writeBigInt64BE(input.baseOffset ?? 0n, Off.baseOffset)
   buf.writeInt32BE(buf.length - LOG_OVERHEAD, Off.batchLength)
@@ -109,21 +192,23 @@ function assemble(p: Plan, payload: Buffer): Buffer {
   buf.writeInt16BE(input.producerEpoch ?? -1, Off.producerEpoch)
   buf.writeInt32BE(input.baseSequence ?? -1, Off.baseSequence)
   buf.writeInt32BE(count, Off.recordCount)
-  payload.copy(buf, Off.records)
+  if (payload === null) p.writeBody(buf, Off.records)
+  else payload.copy(buf, Off.records)
   buf.writeUInt32BE(crc32c(buf.subarray(CRC_START)), Off.crc)
   return buf
 }
 
-/** Encodes one batch, compressing synchronously. */
-export function encodeBatch(input: BatchInput): Buffer {
+/** Encodes one batch, compressing synchronously; `alloc` provides the batch's buffer. */
+export function encodeBatch(input: BatchInput, alloc: BatchAllocator = freshBuffer): Buffer {
   const p = plan(input)
-  return assemble(p, compressSync(p.codec, p.body))
+  return assemble(p, p.codec === 0 ? null : compressSync(p.codec, body(p)), alloc)
 }
 
 /** Encodes one batch with the codec's async form, so a large batch does not block the event loop. */
-export async function encodeBatchAsync(input: BatchInput): Promise<Buffer> {
+export async function encodeBatchAsync(input: BatchInput, alloc: BatchAllocator = freshBuffer): Promise<Buffer> {
   const p = plan(input)
-  return assemble(p, await compress(p.codec, p.body))
+  if (p.codec === 0) return assemble(p, null, alloc)
+  return assemble(p, await compress(p.codec, body(p)), alloc)
 }
 
 interface Header extends Omit<DecodedBatch, 'records'> {
@@ -169,12 +254,12 @@ function readHeader(buf: Buffer, at: number): Header {
 
 function finish(h: Header, data: Buffer, start: number, end: number): DecodedBatch {
   const { recordCount, size, ...fields } = h
-  const records = decodeRecords(data, start, end, recordCount, {
-    baseOffset: h.baseOffset,
-    baseTimestamp: h.baseTimestamp,
-    logAppendTime: h.logAppendTime ? h.maxTimestamp : null,
-  })
+  const records = decodeRecords(data, start, end, recordCount, recordContext(h))
   return { ...fields, records }
+}
+
+function recordContext(h: Omit<DecodedBatch, 'records'>): RecordContext {
+  return { baseOffset: h.baseOffset, baseTimestamp: h.baseTimestamp, logAppendTime: h.logAppendTime ? h.maxTimestamp : null }
 }
 
 function codecFailure(err: unknown): never {
@@ -214,6 +299,63 @@ export async function decodeBatchAsync(buf: Buffer, at = 0): Promise<DecodedBatc
     codecFailure(err)
   }
   return finish(h, data, 0, data.length)
+}
+
+/**
+ * A batch whose header and CRC are verified (and whose records are decompressed)
+ * but whose records are not decoded yet: `batchRecords` decodes them when they are
+ * wanted, so a reader holds decoded records only for the batch it is reading.
+ */
+export interface BatchView extends Omit<DecodedBatch, 'records'> {
+  recordCount: number
+  /** The (decompressed) records are `data[start, end)`. */
+  data: Buffer
+  start: number
+  end: number
+}
+
+function view(h: Header, data: Buffer, start: number, end: number): BatchView {
+  const { size, ...fields } = h
+  return { ...fields, data, start, end }
+}
+
+/** Verifies the batch at `buf[at]` and decompresses it synchronously; throws CorruptBatchError. */
+export function viewBatch(buf: Buffer, at = 0): BatchView {
+  const h = readHeader(buf, at)
+  const start = at + Off.records
+  const end = at + h.size
+  if (h.compression === 0) return view(h, buf, start, end)
+  let data: Buffer
+  try {
+    data = decompressSync(h.compression, buf.subarray(start, end))
+  } catch (err) {
+    codecFailure(err)
+  }
+  return view(h, data, 0, data.length)
+}
+
+/** As `viewBatch`, decompressing off the event loop where the codec allows it. */
+export async function viewBatchAsync(buf: Buffer, at = 0): Promise<BatchView> {
+  const h = readHeader(buf, at)
+  const start = at + Off.records
+  const end = at + h.size
+  if (h.compression === 0) return view(h, buf, start, end)
+  let data: Buffer
+  try {
+    data = await decompress(h.compression, buf.subarray(start, end))
+  } catch (err) {
+    codecFailure(err)
+  }
+  return view(h, data, 0, data.length)
+}
+
+/**
+ * Decodes a viewed batch's records, `build` making each record's object; throws CorruptBatchError.
+ * With `copySegments` > 0, keys and values are views into copies of the batch's bytes made that
+ * many bytes at a time (see `decodeRecordsWith`), not into the batch's own buffer.
+ */
+export function batchRecords<T>(v: BatchView, build: RecordBuilder<T>, copySegments = 0): T[] {
+  return decodeRecordsWith(v.data, v.start, v.end, v.recordCount, recordContext(v), build, copySegments)
 }
 
 /**
