@@ -583,38 +583,51 @@ test('a commit made while the member is joining waits for its rebalance, then co
   )
 })
 
-test('a commit in flight when the member starts rejoining, answered ILLEGAL_GENERATION, does not lose the partitions', async () => {
+/**
+ * A commit sent in the member's current generation whose answer (`code`) comes back after the member
+ * began rejoining; its JoinGroup answer is held until then. Returns the generation before the rejoin.
+ */
+async function commitAnsweredWhileRejoining(code: number): Promise<{ h: Harness; a: TestMember; generation: number }> {
   const h = new Harness()
   h.metadata.counts.set('t', 2)
   const a = h.member('a', { assignors: [stickyishAssignor] })
   a.member.subscribe(['t'])
   await stable(h, a)
-  // The commit leaves in the old generation, and its answer comes after the member began rejoining.
-  let answer: () => void = () => {}
-  const answered = new Promise<void>((r) => (answer = r))
-  h.coordinator.intercept = (call) => (call.api === 'commit' ? ErrorCode.ILLEGAL_GENERATION : undefined)
+  const commitAnswer = held()
+  const joinAnswer = held()
+  h.coordinator.intercept = (call) => (call.api === 'commit' ? code : undefined)
   const commit = a.transport.offsetCommit.bind(a.transport)
   a.transport.offsetCommit = async (m, o) => {
-    await answered
+    await commitAnswer.wait
     return commit(m, o)
   }
   const join = a.transport.joinGroup.bind(a.transport)
-  let releaseJoin: () => void = () => {}
-  const joinHeld = new Promise<void>((r) => (releaseJoin = r))
   a.transport.joinGroup = async (args) => {
     const r = await join(args)
-    await joinHeld
+    await joinAnswer.wait
     return r
   }
   const failed = assert.rejects(a.member.commit([{ topic: 't', partition: 0, offset: 5n }]), (e: unknown) => e instanceof CommitFailedError)
   await h.settle()
+  const generation = h.coordinator.generation
   a.member.requestRejoin('the heartbeat answered REBALANCE_IN_PROGRESS')
   await h.until(() => a.member.state === 'joining', 'rejoining')
-  answer()
+  commitAnswer.release()
   await failed
-  releaseJoin()
+  joinAnswer.release()
   h.coordinator.intercept = null
   await stable(h, a)
+  return { h, a, generation }
+}
+
+function held(): { wait: Promise<void>; release: () => void } {
+  let release: () => void = () => {}
+  const wait = new Promise<void>((r) => (release = r))
+  return { wait, release }
+}
+
+test('a commit in flight when the member starts rejoining, answered ILLEGAL_GENERATION, does not lose the partitions', async () => {
+  const { a } = await commitAnsweredWhileRejoining(ErrorCode.ILLEGAL_GENERATION)
   assert.deepEqual(
     a.calls.filter((c) => c.kind === 'lost'),
     [],
@@ -623,37 +636,7 @@ test('a commit in flight when the member starts rejoining, answered ILLEGAL_GENE
 })
 
 test('a commit answered REBALANCE_IN_PROGRESS while the member is already rejoining does not start another rebalance', async () => {
-  const h = new Harness()
-  h.metadata.counts.set('t', 2)
-  const a = h.member('a', { assignors: [stickyishAssignor] })
-  a.member.subscribe(['t'])
-  await stable(h, a)
-  let answer: () => void = () => {}
-  const answered = new Promise<void>((r) => (answer = r))
-  h.coordinator.intercept = (call) => (call.api === 'commit' ? ErrorCode.REBALANCE_IN_PROGRESS : undefined)
-  const commit = a.transport.offsetCommit.bind(a.transport)
-  a.transport.offsetCommit = async (m, o) => {
-    await answered
-    return commit(m, o)
-  }
-  const join = a.transport.joinGroup.bind(a.transport)
-  let releaseJoin: () => void = () => {}
-  const joinHeld = new Promise<void>((r) => (releaseJoin = r))
-  a.transport.joinGroup = async (args) => {
-    const r = await join(args)
-    await joinHeld
-    return r
-  }
-  const failed = assert.rejects(a.member.commit([{ topic: 't', partition: 0, offset: 3n }]), (e: unknown) => e instanceof CommitFailedError)
-  await h.settle()
-  const generation = h.coordinator.generation
-  a.member.requestRejoin('the heartbeat answered REBALANCE_IN_PROGRESS')
-  await h.until(() => a.member.state === 'joining', 'rejoining')
-  answer()
-  await failed
-  releaseJoin()
-  h.coordinator.intercept = null
-  await stable(h, a)
+  const { h, a, generation } = await commitAnsweredWhileRejoining(ErrorCode.REBALANCE_IN_PROGRESS)
   await h.tick(3000)
   assert.equal(h.coordinator.generation, generation + 1, `one rebalance, not two (rejoin reason: ${a.member.rejoinReason})`)
 })
