@@ -49,8 +49,13 @@ test('keyed records land on murmur2 partitions with contiguous offsets; one requ
       const want = ms.map((m, i) => (m.partition === part ? `v${i}` : null)).filter((v) => v !== null)
       assert.deepEqual(values(b, 't', part), want, 'in send order')
     }
-    const first = produces(b)[0]
-    assert.ok(first && first.body.topicData[0].partitionData.length > 1, 'several partitions in one Produce')
+    // Which request leaves first depends on scheduling; what matters is that partitions on one leader share requests.
+    const sent = produces(b)
+    assert.ok(
+      sent.some((r) => r.body.topicData[0].partitionData.length > 1),
+      'several partitions in one Produce',
+    )
+    const first = sent[0]
     assert.equal(first?.version, 11)
     assert.equal(first?.body.acks, -1)
     await p.close()
