@@ -252,12 +252,6 @@ function readHeader(buf: Buffer, at: number): Header {
   }
 }
 
-function finish(h: Header, data: Buffer, start: number, end: number): DecodedBatch {
-  const { recordCount, size, ...fields } = h
-  const records = decodeRecords(data, start, end, recordCount, recordContext(h))
-  return { ...fields, records }
-}
-
 function recordContext(h: Omit<DecodedBatch, 'records'>): RecordContext {
   return { baseOffset: h.baseOffset, baseTimestamp: h.baseTimestamp, logAppendTime: h.logAppendTime ? h.maxTimestamp : null }
 }
@@ -265,40 +259,6 @@ function recordContext(h: Omit<DecodedBatch, 'records'>): RecordContext {
 function codecFailure(err: unknown): never {
   if (err instanceof CompressionError) throw new CorruptBatchError(err.message, { cause: err })
   throw err
-}
-
-/**
- * Decodes the batch at `buf[at]`: verifies the CRC, decompresses synchronously
- * and decodes every record. Record keys and values are views into `buf` (or into
- * the decompressed bytes): copy them to keep them beyond `buf`'s lifetime.
- */
-export function decodeBatch(buf: Buffer, at = 0): DecodedBatch {
-  const h = readHeader(buf, at)
-  const start = at + Off.records
-  const end = at + h.size
-  if (h.compression === 0) return finish(h, buf, start, end)
-  let data: Buffer
-  try {
-    data = decompressSync(h.compression, buf.subarray(start, end))
-  } catch (err) {
-    codecFailure(err)
-  }
-  return finish(h, data, 0, data.length)
-}
-
-/** As `decodeBatch`, decompressing off the event loop where the codec allows it. */
-export async function decodeBatchAsync(buf: Buffer, at = 0): Promise<DecodedBatch> {
-  const h = readHeader(buf, at)
-  const start = at + Off.records
-  const end = at + h.size
-  if (h.compression === 0) return finish(h, buf, start, end)
-  let data: Buffer
-  try {
-    data = await decompress(h.compression, buf.subarray(start, end))
-  } catch (err) {
-    codecFailure(err)
-  }
-  return finish(h, data, 0, data.length)
 }
 
 /**
@@ -347,6 +307,26 @@ export async function viewBatchAsync(buf: Buffer, at = 0): Promise<BatchView> {
     codecFailure(err)
   }
   return view(h, data, 0, data.length)
+}
+
+/** Every record of a viewed batch decoded, keys and values being views into its bytes. */
+function decodeView(v: BatchView): DecodedBatch {
+  const { recordCount, data, start, end, ...fields } = v
+  return { ...fields, records: decodeRecords(data, start, end, recordCount, recordContext(v)) }
+}
+
+/**
+ * Decodes the batch at `buf[at]`: verifies the CRC, decompresses synchronously
+ * and decodes every record. Record keys and values are views into `buf` (or into
+ * the decompressed bytes): copy them to keep them beyond `buf`'s lifetime.
+ */
+export function decodeBatch(buf: Buffer, at = 0): DecodedBatch {
+  return decodeView(viewBatch(buf, at))
+}
+
+/** As `decodeBatch`, decompressing off the event loop where the codec allows it. */
+export async function decodeBatchAsync(buf: Buffer, at = 0): Promise<DecodedBatch> {
+  return decodeView(await viewBatchAsync(buf, at))
 }
 
 /**
