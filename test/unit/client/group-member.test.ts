@@ -98,17 +98,22 @@ test('cooperative: nothing is revoked until the new assignment; then only the mo
   assert.ok(a.logs.some((l) => /why=follow-up rebalance after revoking 2 partition\(s\)/.test(l.message)))
 })
 
+/** The subscription metadata of every JoinGroup the member sends (its first protocol's), in order. */
+function sentSubscriptions(a: TestMember): Buffer[] {
+  const seen: Buffer[] = []
+  const join = a.transport.joinGroup.bind(a.transport)
+  a.transport.joinGroup = (args) => {
+    seen.push(args.protocols[0]?.metadata as Buffer)
+    return join(args)
+  }
+  return seen
+}
+
 test('cooperative: the subscription sent carries owned partitions and the generation', async () => {
   const h = new Harness()
   h.metadata.counts.set('t', 2)
   const a = h.member('a', { assignors: [stickyishAssignor] })
-  const seen: Buffer[] = []
-  const transport = a.transport
-  const join = transport.joinGroup.bind(transport)
-  transport.joinGroup = (args) => {
-    seen.push(args.protocols[0]?.metadata as Buffer)
-    return join(args)
-  }
+  const seen = sentSubscriptions(a)
   a.member.subscribe(['t'])
   await stable(h, a)
   a.member.requestRejoin('test')
@@ -123,13 +128,7 @@ test('eager sticky: the rejoin after revoking everything still sends the last as
   const h = new Harness()
   h.metadata.counts.set('t', 3)
   const a = h.member('a', { assignors: [stickyAssignor] })
-  const seen: Buffer[] = []
-  const transport = a.transport
-  const join = transport.joinGroup.bind(transport)
-  transport.joinGroup = (args) => {
-    seen.push(args.protocols[0]?.metadata as Buffer)
-    return join(args)
-  }
+  const seen = sentSubscriptions(a)
   a.member.subscribe(['t'])
   await stable(h, a)
   assert.equal(subscriptionOf(seen[0] as Buffer).userData, null, 'no userData before the first assignment')
@@ -556,14 +555,7 @@ test('a commit made while the member is joining waits for its rebalance, then co
   assert.equal(a.member.protocol, 'COOPERATIVE')
   const before = a.member.generationId
   // The JoinGroup answer is held back, as when the commit's answer arrives first on the other connection.
-  const join = a.transport.joinGroup.bind(a.transport)
-  let release: () => void = () => {}
-  const held = new Promise<void>((r) => (release = r))
-  a.transport.joinGroup = async (args) => {
-    const r = await join(args)
-    await held
-    return r
-  }
+  const release = holdJoinAnswers(a)
   a.member.requestRejoin('the heartbeat answered REBALANCE_IN_PROGRESS')
   await h.until(() => h.coordinator.generation > before, 'the coordinator completed the join')
   assert.equal(a.member.state, 'joining')
@@ -594,19 +586,13 @@ async function commitAnsweredWhileRejoining(code: number): Promise<{ h: Harness;
   a.member.subscribe(['t'])
   await stable(h, a)
   const commitAnswer = held()
-  const joinAnswer = held()
   h.coordinator.intercept = (call) => (call.api === 'commit' ? code : undefined)
   const commit = a.transport.offsetCommit.bind(a.transport)
   a.transport.offsetCommit = async (m, o) => {
     await commitAnswer.wait
     return commit(m, o)
   }
-  const join = a.transport.joinGroup.bind(a.transport)
-  a.transport.joinGroup = async (args) => {
-    const r = await join(args)
-    await joinAnswer.wait
-    return r
-  }
+  const releaseJoin = holdJoinAnswers(a)
   const failed = assert.rejects(a.member.commit([{ topic: 't', partition: 0, offset: 5n }]), (e: unknown) => e instanceof CommitFailedError)
   await h.settle()
   const generation = h.coordinator.generation
@@ -614,7 +600,7 @@ async function commitAnsweredWhileRejoining(code: number): Promise<{ h: Harness;
   await h.until(() => a.member.state === 'joining', 'rejoining')
   commitAnswer.release()
   await failed
-  joinAnswer.release()
+  releaseJoin()
   h.coordinator.intercept = null
   await stable(h, a)
   return { h, a, generation }
@@ -624,6 +610,29 @@ function held(): { wait: Promise<void>; release: () => void } {
   let release: () => void = () => {}
   const wait = new Promise<void>((r) => (release = r))
   return { wait, release }
+}
+
+/** Holds the member's JoinGroup answers (the coordinator has answered) until the returned function is called. */
+function holdJoinAnswers(a: TestMember): () => void {
+  const gate = held()
+  const join = a.transport.joinGroup.bind(a.transport)
+  a.transport.joinGroup = async (args) => {
+    const r = await join(args)
+    await gate.wait
+    return r
+  }
+  return gate.release
+}
+
+/** Holds the member's SyncGroup requests (not yet sent to the coordinator) until the returned function is called. */
+function holdSyncRequests(a: TestMember): () => void {
+  const gate = held()
+  const sync = a.transport.syncGroup.bind(a.transport)
+  a.transport.syncGroup = async (args, rebalanceTimeoutMs) => {
+    await gate.wait
+    return sync(args, rebalanceTimeoutMs)
+  }
+  return gate.release
 }
 
 test('a commit in flight when the member starts rejoining, answered ILLEGAL_GENERATION, does not lose the partitions', async () => {
@@ -660,13 +669,7 @@ test('close() while the SyncGroup answer is pending lets it finish, so the commi
   )
   a.member.subscribe(['t'])
   await stable(h, a)
-  const sync = a.transport.syncGroup.bind(a.transport)
-  let release: () => void = () => {}
-  const held = new Promise<void>((r) => (release = r))
-  a.transport.syncGroup = async (args, rebalanceTimeoutMs) => {
-    await held
-    return sync(args, rebalanceTimeoutMs)
-  }
+  const release = holdSyncRequests(a)
   a.member.requestRejoin('the heartbeat answered REBALANCE_IN_PROGRESS')
   await h.until(() => h.coordinator.state === 'CompletingRebalance', 'JoinGroup answered, SyncGroup pending')
   const closing = a.member.close()
