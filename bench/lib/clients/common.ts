@@ -337,3 +337,47 @@ export async function within<T>(p: Promise<T>, ms: number, fallback: () => T): P
     clearTimeout(timer)
   }
 }
+
+/**
+ * The produce loop of the clients that send lists of messages (kafkajs, @platformatic/kafka):
+ * `job.count` messages in windows of `job.window`, each window split into sends of `job.batch`
+ * messages awaited together. `send(k)` sends k messages. Measured over the loop alone, so the
+ * caller closes its producer afterwards.
+ */
+export async function produceInBatches(
+  job: ProduceJob,
+  index: number,
+  timeoutMs: number,
+  send: (k: number) => Promise<unknown>,
+): Promise<ProduceResult> {
+  const w = new Window(index)
+  let acked = 0
+  let failed = 0
+  let firstError: string | null = null
+  const loop = async (): Promise<void> => {
+    w.start()
+    for (let sent = 0; sent < job.count; ) {
+      const n = Math.min(job.window, job.count - sent)
+      const sends: Promise<void>[] = []
+      for (let i = 0; i < n; i += job.batch) {
+        const k = Math.min(job.batch, n - i)
+        sends.push(
+          send(k).then(
+            () => {
+              acked += k
+            },
+            (err: Error) => {
+              failed += k
+              firstError ??= err.message
+            },
+          ),
+        )
+      }
+      sent += n
+      await Promise.all(sends)
+    }
+    w.end()
+  }
+  await within(loop(), timeoutMs, () => undefined)
+  return { kind: 'produce', acked, failed, firstError, seconds: w.seconds, cpuMicros: w.cpuMicros, sysMicros: w.sysMicros }
+}

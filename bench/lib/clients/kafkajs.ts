@@ -15,6 +15,7 @@ import {
   type ProduceJob,
   type ProduceResult,
   payload,
+  produceInBatches,
   runLatency,
   Window,
   within,
@@ -28,42 +29,13 @@ export async function produce(bootstrap: string, job: ProduceJob, index: number,
   const producer = client(bootstrap).producer()
   await producer.connect()
   const value = payload(job.size)
-  const w = new Window(index)
-  let acked = 0
-  let failed = 0
-  let firstError: string | null = null
-  const loop = async (): Promise<void> => {
-    w.start()
-    for (let sent = 0; sent < job.count; ) {
-      const n = Math.min(job.window, job.count - sent)
-      const sends: Promise<void>[] = []
-      for (let i = 0; i < n; i += job.batch) {
-        const k = Math.min(job.batch, n - i)
-        const messages = new Array<Message>(k)
-        for (let j = 0; j < k; j++) messages[j] = { value }
-        sends.push(
-          producer.send({ topic: job.topic, acks: job.acks, messages }).then(
-            () => {
-              acked += k
-            },
-            (err: Error) => {
-              failed += k
-              firstError ??= err.message
-            },
-          ),
-        )
-      }
-      sent += n
-      await Promise.all(sends)
-    }
-    w.end()
-  }
-  await within(loop(), timeoutMs, () => undefined)
-  const seconds = w.seconds
-  const cpuMicros = w.cpuMicros
-  const sysMicros = w.sysMicros
+  const result = await produceInBatches(job, index, timeoutMs, (k) => {
+    const messages = new Array<Message>(k)
+    for (let j = 0; j < k; j++) messages[j] = { value }
+    return producer.send({ topic: job.topic, acks: job.acks, messages })
+  })
   await producer.disconnect()
-  return { kind: 'produce', acked, failed, firstError, seconds, cpuMicros, sysMicros }
+  return result
 }
 
 export async function consume(bootstrap: string, job: ConsumeJob, index: number, timeoutMs: number): Promise<ConsumeResult> {
