@@ -8,6 +8,7 @@
  * the client can retry; an unknown API key, an unsupported version of any
  * other API, or an undecodable body closes the connection with one log line.
  */
+import { Produce } from '../protocol/apis/index.ts'
 import { ErrorCode } from '../protocol/errors.ts'
 import { encodeResponse, peekRequestHeader, readRequestHeader } from '../protocol/frame.ts'
 import { Reader } from '../protocol/primitives/reader.ts'
@@ -53,6 +54,14 @@ export class Router implements ConnectionHandler {
       .filter((h) => h.advertised)
       .map((h) => ({ apiKey: h.api.key, minVersion: h.min, maxVersion: h.max }))
       .sort((a, b) => a.apiKey - b.apiKey)
+  }
+
+  /**
+   * Produce frames may lie in reused buffers: the handler writes each partition's records to
+   * its log before its first await and keeps no view of them (its answer holds offsets only).
+   */
+  reusesFrame(apiKey: number): boolean {
+    return apiKey === Produce.key
   }
 
   onFrame(frame: Buffer, conn: Connection): Promise<Reply> | Reply {

@@ -1,9 +1,9 @@
 /**
- * Cohort's client as a user would drive it for throughput: `Producer.send()` per
- * message, a window of sends awaited with Promise.all; the group `Consumer` with
+ * Cohort's client as a user would drive it for throughput: `Producer.sendBatch()`
+ * with the same batches as the other clients' send() calls (produceInBatches); the group `Consumer` with
  * `run({ eachBatch })`.
  */
-import { Consumer, Producer, type RecordMetadata, silentLogger } from '../../../src/client/index.ts'
+import { Consumer, Producer, type ProducerRecord, silentLogger } from '../../../src/client/index.ts'
 import {
   type ClientTuning,
   type ConsumeJob,
@@ -14,6 +14,7 @@ import {
   type ProduceJob,
   type ProduceResult,
   payload,
+  produceInBatches,
   runLatency,
   Window,
   within,
@@ -36,39 +37,13 @@ export async function produce(
   })
   await producer.cluster.topic(job.topic, { autoCreate: false })
   const value = payload(job.size)
-  const w = new Window(index)
-  let acked = 0
-  let failed = 0
-  let firstError: string | null = null
-  const loop = async (): Promise<void> => {
-    w.start()
-    for (let sent = 0; sent < job.count; ) {
-      const n = Math.min(job.window, job.count - sent)
-      const sends = new Array<Promise<RecordMetadata>>(n)
-      for (let i = 0; i < n; i++) sends[i] = producer.send({ topic: job.topic, value })
-      sent += n
-      try {
-        await Promise.all(sends)
-        acked += n
-      } catch {
-        // Only after a failure: which records made it.
-        for (const r of await Promise.allSettled(sends)) {
-          if (r.status === 'fulfilled') acked++
-          else {
-            failed++
-            firstError ??= (r.reason as Error).message
-          }
-        }
-      }
-    }
-    w.end()
-  }
-  await within(loop(), timeoutMs, () => undefined)
-  const seconds = w.seconds
-  const cpuMicros = w.cpuMicros
-  const sysMicros = w.sysMicros
+  const result = await produceInBatches(job, index, timeoutMs, (k) => {
+    const records = new Array<ProducerRecord>(k)
+    for (let j = 0; j < k; j++) records[j] = { topic: job.topic, value }
+    return producer.sendBatch(records)
+  })
   await producer.close({ timeoutMs: 5000 })
-  return { kind: 'produce', acked, failed, firstError, seconds, cpuMicros, sysMicros }
+  return result
 }
 
 export async function consume(bootstrap: string, job: ConsumeJob, index: number, timeoutMs: number): Promise<ConsumeResult> {

@@ -5,6 +5,7 @@
  * order the requests came, as Kafka clients require.
  */
 import type { Socket } from 'node:net'
+import type { FramePool } from './frame-pool.ts'
 
 /** What a request handler gives back: response chunks, or null when no response is due (acks=0). */
 export type Reply = Buffer[] | null
@@ -12,6 +13,11 @@ export type Reply = Buffer[] | null
 export interface ConnectionHandler {
   /** Called once per complete frame (without its size prefix), in arrival order. */
   onFrame(frame: Buffer, conn: Connection): Promise<Reply> | Reply
+  /**
+   * Whether requests of this API key keep no view of their frame once `onFrame`'s result
+   * settles, so that the frame may lie in a reused buffer. Absent: never.
+   */
+  reusesFrame?(apiKey: number): boolean
 }
 
 export interface ConnectionOptions {
@@ -20,11 +26,18 @@ export interface ConnectionOptions {
   /** Requests dispatched but not yet answered before reading pauses. */
   maxInFlight: number
   log: (msg: string) => void
+  /** Reused buffers for frames of at least `pooledFrameMin` bytes whose API allows it. */
+  framePool?: FramePool
 }
+
+/** Frames below this are copied into fresh memory: small copies come from recycled heap anyway. */
+const POOLED_FRAME_MIN = 64 * 1024
 
 interface Slot {
   done: boolean
   reply: Reply
+  /** The pooled buffer the request's frame lies in, given back once the request is answered. */
+  pooled: Buffer | null
 }
 
 export class Connection {
@@ -76,21 +89,34 @@ export class Connection {
         this.#frameSize = size
       }
       if (this.#pendingBytes < this.#frameSize) return
-      const frame = this.#take(this.#frameSize)
+      const size = this.#frameSize
+      const pooled = size >= POOLED_FRAME_MIN ? this.#poolFor(size) : null
+      const frame = this.#take(size, pooled)
       this.#frameSize = -1
-      this.#dispatch(frame)
+      this.#dispatch(frame, pooled)
     }
   }
 
-  #take(n: number): Buffer {
+  /** A pooled buffer for the complete frame at the head of `#pending`, if its API may use one. */
+  #poolFor(size: number): Buffer | null {
+    const pool = this.#opts.framePool
+    if (!pool || !this.#handler.reusesFrame) return null
+    const first = this.#pending[0] as Buffer
+    // The API key is the frame's first two bytes; a chunk boundary inside them just means no pooling.
+    if (first.length < 2 || !this.#handler.reusesFrame(first.readInt16BE(0))) return null
+    return pool.take(size)
+  }
+
+  /** The next `n` pending bytes: a view of one chunk when they lie in one, else a copy (into `into` if given). */
+  #take(n: number, into: Buffer | null = null): Buffer {
     const first = this.#pending[0] as Buffer
     let out: Buffer
-    if (first.length >= n) {
+    if (first.length >= n && into === null) {
       out = first.subarray(0, n)
       if (first.length === n) this.#pending.shift()
       else this.#pending[0] = first.subarray(n)
     } else {
-      out = Buffer.allocUnsafe(n)
+      out = into === null ? Buffer.allocUnsafe(n) : into.subarray(0, n)
       let filled = 0
       while (filled < n) {
         const head = this.#pending[0] as Buffer
@@ -105,8 +131,8 @@ export class Connection {
     return out
   }
 
-  #dispatch(frame: Buffer): void {
-    const slot: Slot = { done: false, reply: null }
+  #dispatch(frame: Buffer, pooled: Buffer | null): void {
+    const slot: Slot = { done: false, reply: null, pooled }
     this.#queue.push(slot)
     if (this.#queue.length >= this.#opts.maxInFlight && !this.#paused) {
       this.#paused = true
@@ -132,6 +158,7 @@ export class Connection {
   #complete(slot: Slot, reply: Reply): void {
     slot.done = true
     slot.reply = reply
+    this.#givePooled(slot)
     while (this.#queue.length > 0 && (this.#queue[0] as Slot).done) {
       const head = this.#queue.shift() as Slot
       if (head.reply && !this.#closed) this.#write(head.reply)
@@ -150,6 +177,12 @@ export class Connection {
     this.#socket.cork()
     for (const c of chunks) this.#socket.write(c)
     this.#socket.uncork()
+  }
+
+  #givePooled(slot: Slot): void {
+    if (slot.pooled === null) return
+    this.#opts.framePool?.give(slot.pooled)
+    slot.pooled = null
   }
 
   /** Closes the connection after logging one line that says why. */

@@ -866,14 +866,12 @@ function batchStart(b: { topic: string; partition: number; records: ConsumerReco
 }
 
 function toMessage(rec: ConsumerRecord): Message {
-  // Records are created fresh for each fetch and handed out once, so adding the field in place is safe.
-  const m = rec as Message
-  m.lag = rec.highWatermark - (rec.offset + 1n)
-  return m
+  // The fetcher's records are FetchedRecords, whose `lag` is a getter.
+  return rec as Message
 }
 
 function toBatch(topic: string, partition: number, records: ConsumerRecord[], highWatermark: bigint): MessageBatch {
-  const messages = records.map(toMessage)
+  const messages = records as Message[]
   const first = messages[0] as Message
   const last = messages[messages.length - 1] as Message
   return {

@@ -96,9 +96,42 @@ export interface RecordMetadata {
 }
 
 /**
- * One record from `send()` to its outcome: what the accumulator needs, plus
- * the promise's settlers. A class, so that a burst of sends allocates one
- * object per record rather than several closures.
+ * The outcome of a `sendBatch()` call: one promise for all its records, settled
+ * when the last one has its metadata, or at the first failure.
+ */
+class BatchOutcome {
+  readonly results: RecordMetadata[]
+  #left: number
+  #settled = false
+  constructor(
+    count: number,
+    readonly resolve: (m: RecordMetadata[]) => void,
+    readonly reject: (err: Error) => void,
+  ) {
+    this.results = new Array<RecordMetadata>(count)
+    this.#left = count
+  }
+
+  done(index: number, m: RecordMetadata): void {
+    this.results[index] = m
+    if (--this.#left === 0 && !this.#settled) {
+      this.#settled = true
+      this.resolve(this.results)
+    }
+  }
+
+  failed(err: Error): void {
+    if (this.#settled) return
+    this.#settled = true
+    this.reject(err)
+  }
+}
+
+/**
+ * One record from `send()` or `sendBatch()` to its outcome: what the accumulator
+ * needs, plus where the outcome goes (the record's own promise, or its place in
+ * a batch's). A class, so that a burst of sends allocates one object per record
+ * rather than several closures.
  */
 class Pending implements PendingRecord {
   /** The partition it was appended to (-1 before). */
@@ -113,16 +146,22 @@ class Pending implements PendingRecord {
     readonly timestamp: number,
     readonly size: number,
     readonly deadline: number,
-    readonly done: (m: RecordMetadata) => void,
-    readonly failed: (err: Error) => void,
+    /** A send()'s settlers, or null for a record of a sendBatch(). */
+    readonly done: ((m: RecordMetadata) => void) | null,
+    readonly failed: ((err: Error) => void) | null,
+    readonly batch: BatchOutcome | null,
+    readonly index: number,
   ) {}
 
   resolve(offset: bigint, timestamp: bigint): void {
-    this.done({ topic: this.topic, partition: this.partition, offset, timestamp })
+    const m: RecordMetadata = { topic: this.topic, partition: this.partition, offset, timestamp }
+    if (this.batch !== null) this.batch.done(this.index, m)
+    else this.done?.(m)
   }
 
   reject(err: Error): void {
-    this.failed(err)
+    if (this.batch !== null) this.batch.failed(err)
+    else this.failed?.(err)
   }
 }
 
@@ -290,26 +329,50 @@ export class Producer {
     const resolve = capturedResolve
     const reject = capturedReject
     try {
-      const now = Date.now()
-      const r = this.#prepare(record, now, resolve, reject)
-      if (this.#waitingHead === this.#waiting.length && this.#acc.bufferedBytes + r.size <= this.#o.bufferMemory) {
-        const meta = this.#cachedTopic(r.topic, now)
-        if (meta) {
-          this.#append(r, meta, now)
-          return promise
-        }
-      }
-      this.#waiting.push(r)
-      if (!this.#unblocking) void this.#unblock()
+      this.#accept(this.#prepare(record, Date.now(), resolve, reject, null, 0))
     } catch (err) {
       reject(err as Error)
     }
     return promise
   }
 
-  /** Sends records in order; resolves with their metadata in the same order, or rejects with the first failure. */
+  /**
+   * Sends records in order, as `send()` each would, behind one promise: it resolves with their
+   * metadata in the same order once every one is acknowledged, or rejects with the first failure
+   * (the others are still sent). Cheaper than a `send()` per record when records come in bulk.
+   */
   sendBatch(records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
-    return Promise.all(records.map((r) => this.send(r)))
+    if (this.#closing) return Promise.reject(new ClosedError('producer'))
+    if (records.length === 0) return Promise.resolve([])
+    let outcome: BatchOutcome | undefined
+    const promise = new Promise<RecordMetadata[]>((resolve, reject) => {
+      outcome = new BatchOutcome(records.length, resolve, reject)
+    })
+    const o = outcome as BatchOutcome
+    const now = Date.now()
+    // Every record is checked before any is accepted, so a bad one sends none.
+    const prepared = new Array<Pending>(records.length)
+    try {
+      for (let i = 0; i < records.length; i++) prepared[i] = this.#prepare(records[i] as ProducerRecord, now, null, null, o, i)
+    } catch (err) {
+      o.failed(err as Error)
+      return promise
+    }
+    for (const r of prepared) this.#accept(r, now)
+    return promise
+  }
+
+  /** Appends a prepared record now if it can be, else queues it behind the records waiting for metadata or space. */
+  #accept(r: Pending, now = Date.now()): void {
+    if (this.#waitingHead === this.#waiting.length && this.#acc.bufferedBytes + r.size <= this.#o.bufferMemory) {
+      const meta = this.#cachedTopic(r.topic, now)
+      if (meta) {
+        this.#append(r, meta, now)
+        return
+      }
+    }
+    this.#waiting.push(r)
+    if (!this.#unblocking) void this.#unblock()
   }
 
   /** Sends everything accepted so far without waiting for `lingerMs`, and waits until each record has its outcome. */
@@ -353,7 +416,14 @@ export class Producer {
 
   // ---- accepting records ------------------------------------------------------
 
-  #prepare(r: ProducerRecord, now: number, done: (m: RecordMetadata) => void, failed: (err: Error) => void): Pending {
+  #prepare(
+    r: ProducerRecord,
+    now: number,
+    done: ((m: RecordMetadata) => void) | null,
+    failed: ((err: Error) => void) | null,
+    batch: BatchOutcome | null,
+    index: number,
+  ): Pending {
     if (typeof r.topic !== 'string' || r.topic === '') throw new ConfigError('record.topic must be a non-empty string')
     if (r.partition !== undefined && (!Number.isInteger(r.partition) || r.partition < 0)) {
       throw new ConfigError(`record.partition must be a non-negative integer, not ${r.partition}`)
@@ -371,7 +441,7 @@ export class Producer {
     const size = estimateRecordSize(key, value, headers)
     if (size + BATCH_OVERHEAD > this.#o.maxRequestSize) throw new RecordTooLargeError(size + BATCH_OVERHEAD, this.#o.maxRequestSize)
     const timestamp = r.timestamp === undefined ? now : toMs(r.timestamp)
-    return new Pending(r.topic, r.partition, key, value, headers, timestamp, size, now + this.#o.maxBlockMs, done, failed)
+    return new Pending(r.topic, r.partition, key, value, headers, timestamp, size, now + this.#o.maxBlockMs, done, failed, batch, index)
   }
 
   /** Metadata of a topic from the cache when it can be used as is, else undefined. */

@@ -46,6 +46,8 @@ export class FakeBroker {
   readonly logs = new Map<string, StoredBatch[]>()
   readonly topicIds = new Map<string, string>()
   readonly requests: { apiKey: number; version: number; body: Body }[] = []
+  /** API keys of request frames as they arrive, before the ones ahead of them are answered. */
+  readonly arrivals: number[] = []
   readonly #intercepts = new Map<number, Handler>()
   readonly #seqs = new Map<string, ProducerSeq>()
   readonly #sockets = new Set<Socket>()
@@ -114,6 +116,7 @@ export class FakeBroker {
         if (buf.length < 4 + size) break
         const frame = buf.subarray(4, 4 + size)
         buf = buf.subarray(4 + size)
+        if (frame.length >= 2) this.arrivals.push(frame.readInt16BE(0))
         // Answer strictly in order, as Kafka does.
         chain = chain
           .then(() => this.#handle(socket, frame))

@@ -331,3 +331,75 @@ test('with 5 requests in flight, a failed batch is resent ahead of its successor
     await p.close()
   })
 })
+
+test('sendBatch: one promise for many records, metadata in input order, records interleaved with send() keep their order', async () => {
+  await withBroker({ t: 3 }, async (b) => {
+    const p = producer(b, { lingerMs: 0 })
+    const before = p.send({ topic: 't', partition: 1, value: 'first' })
+    const batch = p.sendBatch([
+      { topic: 't', partition: 1, value: 'a' },
+      { topic: 't', key: 'k', value: 'b' },
+      { topic: 't', partition: 1, value: 'c', headers: { h: 'v' } },
+      { topic: 't', partition: 0, value: 'd' },
+    ])
+    const after = p.send({ topic: 't', partition: 1, value: 'last' })
+    const ms = await batch
+    assert.equal(ms.length, 4)
+    assert.deepEqual(
+      ms.map((m) => m.partition),
+      [1, keyPartition(Buffer.from('k'), 3), 1, 0],
+    )
+    assert.equal((await before).offset, 0n)
+    assert.equal(ms[0]?.offset, 1n)
+    assert.equal(ms[2]?.offset, 2n)
+    assert.equal((await after).offset, 3n)
+    assert.deepEqual(
+      values(b, 't', 1).filter((v) => v !== 'b'),
+      ['first', 'a', 'c', 'last'],
+    )
+    assert.deepEqual(await p.sendBatch([]), [])
+    await p.close()
+    await assert.rejects(p.sendBatch([{ topic: 't', value: 'x' }]), ClosedError)
+  })
+})
+
+test('sendBatch: a record that cannot be sent refuses the whole call before any is sent; a broker error rejects it once', async () => {
+  await withBroker({ t: 1 }, async (b) => {
+    const p = producer(b, { lingerMs: 0, maxRequestSize: 1000 })
+    await assert.rejects(
+      p.sendBatch([
+        { topic: 't', value: 'ok' },
+        { topic: 't', value: Buffer.alloc(2000) },
+      ]),
+      RecordTooLargeError,
+    )
+    await assert.rejects(
+      p.sendBatch([
+        { topic: 't', value: 'ok' },
+        { topic: '', value: 'x' },
+      ]),
+      ConfigError,
+    )
+    await p.flush()
+    assert.deepEqual(values(b, 't', 0), [], 'nothing of the refused calls was sent')
+    let n = 0
+    b.intercept(0, async (v, body, ctx) => {
+      if (n++ === 0)
+        return {
+          responses: [{ name: 't', partitionResponses: [{ index: 0, errorCode: 10, baseOffset: -1n, errorMessage: 'too big' }] }],
+          throttleTimeMs: 0,
+        }
+      return ctx.broker.defaultHandler(0, v, body)
+    })
+    await assert.rejects(
+      p.sendBatch([
+        { topic: 't', value: 'x' },
+        { topic: 't', value: 'y' },
+      ]),
+      (e: unknown) => e instanceof KafkaError && e.code === 10,
+    )
+    const ok = await p.sendBatch([{ topic: 't', value: 'z' }])
+    assert.equal(ok[0]?.offset, 0n)
+    await p.close()
+  })
+})

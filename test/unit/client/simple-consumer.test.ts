@@ -223,6 +223,40 @@ test('back-pressure: a partition with undelivered records is not fetched again',
   })
 })
 
+test('a second fetch per leader: a partition drained while another fetch is out is fetched without waiting for it', async () => {
+  await withBroker({ t: 2 }, async (b) => {
+    for (const v of ['p0-a', 'p0-b']) put(b, 't', 0, [v])
+    for (const v of ['p1-a', 'p1-b']) put(b, 't', 1, [v])
+    let held = false
+    let overlapped = false
+    b.intercept(1, async (v, body, ctx) => {
+      const parts = (body.topics as { partitions: unknown[] }[]).flatMap((t) => t.partitions)
+      // The first fetch for one drained partition is answered only once another fetch has arrived behind it, or after 1 s.
+      if (!held && b.requests.filter((r) => r.apiKey === 1).length > 1 && parts.length === 1) {
+        held = true
+        const fetchesBefore = b.arrivals.filter((k) => k === 1).length
+        for (let i = 0; i < 100 && !overlapped; i++) {
+          await new Promise((r) => setTimeout(r, 10))
+          overlapped = b.arrivals.filter((k) => k === 1).length > fetchesBefore
+        }
+      }
+      return ctx.broker.defaultHandler(1, v, body)
+    })
+    const c = consumer(b, { maxPartitionFetchBytes: 1 })
+    c.assign([
+      { topic: 't', partition: 0, offset: 0n },
+      { topic: 't', partition: 1, offset: 0n },
+    ])
+    // One partition drained: its fetch goes out and is held; then the other one drains.
+    const got = await take(c, 1)
+    await new Promise((r) => setTimeout(r, 50))
+    got.push(...(await take(c, 3)))
+    assert.deepEqual(got.map((r) => r.value?.toString()).sort(), ['p0-a', 'p0-b', 'p1-a', 'p1-b'])
+    assert.ok(held && overlapped, "the other partition's fetch was sent while the first one's was out")
+    await c.close()
+  })
+})
+
 test('an assigned topic that does not exist surfaces UNKNOWN_TOPIC_OR_PARTITION', async () => {
   await withBroker({}, async (b) => {
     const c = consumer(b)
