@@ -143,6 +143,7 @@ export class Broker {
       clock,
       producers: new ProducerStates(),
       appends: new AppendNotifier(),
+      readBuffers: new FramePool(16),
       log,
       nextProducerId: () => producerIdCounter++,
     }

@@ -3,6 +3,7 @@ import type { Clock } from '../util/clock.ts'
 import type { BrokerConfig } from './config.ts'
 import type { GroupService } from './groups/group-service.ts'
 import type { LogManager } from './log/index.ts'
+import type { FramePool } from './network/frame-pool.ts'
 import type { AppendNotifier } from './produce/append-notifier.ts'
 import type { ProducerStates } from './produce/producer-state.ts'
 
@@ -17,6 +18,8 @@ export interface BrokerContext {
   readonly clock: Clock
   readonly producers: ProducerStates
   readonly appends: AppendNotifier
+  /** Reused buffers that Fetch responses read records into (absent: fresh buffers). */
+  readonly readBuffers?: FramePool
   readonly log: (msg: string) => void
   /** Allocates a producer id that no earlier run of this broker handed out. */
   nextProducerId(): bigint

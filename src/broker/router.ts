@@ -92,7 +92,16 @@ export class Router implements ConnectionHandler {
       conn.fail(`malformed ${handler.api.name} v${peek.apiVersion} request: ${err instanceof Error ? err.message : String(err)}`)
       return null
     }
-    const ctx = { broker: this.#broker, conn, header, version: peek.apiVersion }
+    let afterSend: (() => void)[] | null = null
+    const ctx = {
+      broker: this.#broker,
+      conn,
+      header,
+      version: peek.apiVersion,
+      afterSend: (fn: () => void) => {
+        ;(afterSend ??= []).push(fn)
+      },
+    }
     const finish = (body: Record<string, unknown> | null): Reply => {
       const out = body === null ? null : encodeResponse(handler.api, peek.apiVersion, peek.correlationId, body)
       if (onRequest) {
@@ -101,6 +110,12 @@ export class Router implements ConnectionHandler {
         if (out !== null) for (let i = 0; i < out.length; i++) bytesOut += (out[i] as Buffer).length
         const errorCode = body === null ? 0 : (this.#errorOf.get(peek.apiKey) as ErrorFinder)(body)
         onRequest.call(this.#observer, peek.apiKey, peek.apiVersion, micros, frame.length + 4, bytesOut, errorCode)
+      }
+      if (out !== null && afterSend !== null) {
+        const hooks = afterSend
+        ;(out as Buffer[] & { afterSend?: () => void }).afterSend = () => {
+          for (const h of hooks) h()
+        }
       }
       return out
     }

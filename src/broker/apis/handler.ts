@@ -16,6 +16,8 @@ export interface RequestContext {
   conn: Connection
   header: RequestHeader
   version: number
+  /** Runs `fn` once the response has been handed to the socket (not if it is never sent). */
+  afterSend(fn: () => void): void
 }
 
 export interface ApiHandler<Req extends Fields = Fields, Res extends Fields = Fields> {

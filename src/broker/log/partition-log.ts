@@ -61,6 +61,8 @@ export interface ReadOptions {
   upTo?: bigint
   /** KIP-74: return the first batch even if it is larger than maxBytes. */
   minOneBatch?: boolean
+  /** Where the bytes are read into: a buffer of exactly `size` bytes (default: a fresh one). */
+  alloc?: (size: number) => Buffer
 }
 
 interface CleanShutdown {
@@ -497,7 +499,7 @@ export class PartitionLog implements FlushTarget {
     for (let i = this.#segmentFor(off); i < this.#segments.length; i++) {
       const seg = this.#segments[i] as Segment
       if (seg.base >= upTo) break
-      const buf = seg.read(off, maxBytes, upTo, minOne)
+      const buf = seg.read(off, maxBytes, upTo, minOne, opts?.alloc)
       if (buf === null) continue
       return buf.length === 0 ? EMPTY_READ : { records: [buf], bytes: buf.length }
     }

@@ -45,6 +45,7 @@ const EMPTY = Buffer.alloc(0)
 /** Window for header walks: an index interval plus change, so a lookup is usually one pread. */
 const HEADER_WINDOW = 16 * 1024
 const headerWindow = Buffer.allocUnsafe(HEADER_WINDOW)
+const fresh = (size: number): Buffer => Buffer.allocUnsafe(size)
 
 const openRw = (p: string): number => fs.openSync(p, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644)
 
@@ -219,7 +220,7 @@ export class Segment {
    * one even if larger when `minOneBatch`. Null when no batch here reaches
    * `offset`; an empty buffer when one does but none may be returned.
    */
-  read(offset: number, maxBytes: number, upTo: number, minOneBatch: boolean): Buffer | null {
+  read(offset: number, maxBytes: number, upTo: number, minOneBatch: boolean, alloc: (size: number) => Buffer = fresh): Buffer | null {
     const first = this.findBatch(offset)
     if (first === null) return null
     if (first.lastOffset >= upTo) return EMPTY
@@ -228,7 +229,7 @@ export class Segment {
     let stop = this.size
     if (upTo < this.nextOffset) stop = this.findBatch(upTo)?.position ?? this.size
     const maxEnd = Math.min(stop, first.position + Math.max(maxBytes, first.size))
-    const buf = Buffer.allocUnsafe(maxEnd - first.position)
+    const buf = alloc(maxEnd - first.position)
     const got = readFully(this.fd, buf, buf.length, first.position)
     if (got < first.size) return EMPTY
     let end = first.position + got

@@ -7,8 +7,12 @@
 import type { Socket } from 'node:net'
 import type { FramePool } from './frame-pool.ts'
 
-/** What a request handler gives back: response chunks, or null when no response is due (acks=0). */
-export type Reply = Buffer[] | null
+/**
+ * What a request handler gives back: response chunks, or null when no response is due (acks=0).
+ * `afterSend` runs once the chunks are handed to the socket: chunks that lie in reused buffers
+ * go back then.
+ */
+export type Reply = (Buffer[] & { afterSend?: () => void }) | null
 
 export interface ConnectionHandler {
   /** Called once per complete frame (without its size prefix), in arrival order. */
@@ -169,13 +173,16 @@ export class Connection {
     }
   }
 
-  #write(chunks: Buffer[]): void {
+  #write(chunks: Buffer[] & { afterSend?: () => void }): void {
+    const after = chunks.afterSend
+    // The last chunk's callback comes once every chunk before it is written too; after an error nothing is given back.
+    const done = after === undefined ? undefined : (err?: Error | null) => err || after()
     if (chunks.length === 1) {
-      this.#socket.write(chunks[0] as Buffer)
+      this.#socket.write(chunks[0] as Buffer, done)
       return
     }
     this.#socket.cork()
-    for (const c of chunks) this.#socket.write(c)
+    for (let i = 0; i < chunks.length; i++) this.#socket.write(chunks[i] as Buffer, i === chunks.length - 1 ? done : undefined)
     this.#socket.uncork()
   }
 

@@ -580,13 +580,17 @@ export class Fetcher {
     }
     if (toReset.length > 0) void this.#resetOffsets(toReset)
     for (const [leader, list] of byLeader) {
-      // Only one Fetch is in flight per leader, and one for partitions that are all caught up waits
-      // up to fetchMaxWaitMs on the broker: sent now, it would hold back the data fetch that a
-      // backlogged partition of the same leader is about to need. Wait for that one to drain and go
-      // together (bounded by fetchMaxWaitMs, the delay the long poll itself could have added).
-      if (backlogged?.has(leader) && list.every(caughtUp)) {
-        nextWake = Math.min(nextWake, now + this.#o.fetchMaxWaitMs)
-        continue
+      // A fetch for partitions that are all caught up long-polls on the broker (up to fetchMaxWaitMs),
+      // and a broker answers a connection's requests in order: sent while another fetch to the same
+      // leader is out, or while a partition of it is still reading a backlog, it would hold back the
+      // data fetch that comes next. It waits for that fetch to come back (which wakes this loop) or for
+      // the backlog to drain, and then goes, alone or together with the next data fetch.
+      if (list.every(caughtUp)) {
+        if ((this.#nodesFetching.get(leader) ?? 0) > 0) continue
+        if (backlogged?.has(leader)) {
+          nextWake = Math.min(nextWake, now + this.#o.fetchMaxWaitMs)
+          continue
+        }
       }
       void this.#fetch(leader, list)
     }
