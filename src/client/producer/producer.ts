@@ -339,7 +339,9 @@ export class Producer {
   /**
    * Sends records in order, as `send()` each would, behind one promise: it resolves with their
    * metadata in the same order once every one is acknowledged, or rejects with the first failure
-   * (the others are still sent). Cheaper than a `send()` per record when records come in bulk.
+   * (the others are still sent). Every record is checked first: one that cannot be sent (no
+   * topic, a bad partition, larger than `maxRequestSize`) refuses the call and none is sent.
+   * Cheaper than a `send()` per record when records come in bulk.
    */
   sendBatch(records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
     if (this.#closing) return Promise.reject(new ClosedError('producer'))
