@@ -20,7 +20,7 @@ import { GroupService } from './groups/group-service.ts'
 import { LogManager } from './log/index.ts'
 import type { MetricsServer } from './metrics/server.ts'
 import { Connection } from './network/connection.ts'
-import { FramePool } from './network/frame-pool.ts'
+import { framePool } from './network/frame-pool.ts'
 import { AppendNotifier } from './produce/append-notifier.ts'
 import { ProducerStates } from './produce/producer-state.ts'
 import { type RequestObserver, Router } from './router.ts'
@@ -143,7 +143,7 @@ export class Broker {
       clock,
       producers: new ProducerStates(),
       appends: new AppendNotifier(),
-      readBuffers: new FramePool(16),
+      readBuffers: framePool(16),
       log,
       nextProducerId: () => producerIdCounter++,
     }
@@ -151,7 +151,7 @@ export class Broker {
     const handlers = allHandlers(() => router.supportedVersions())
     const stats = metrics === null ? null : new metrics.RequestStats(handlers.map((h) => ({ key: h.api.key, name: h.api.name })))
     const router: Router = new Router(context, handlers, stats === null ? options.observer : bothObservers(stats, options.observer))
-    const framePool = new FramePool()
+    const produceFrames = framePool()
     server.on('connection', (socket: Socket) => {
       if (broker.#closed) {
         socket.destroy()
@@ -161,7 +161,7 @@ export class Broker {
         maxRequestBytes: config['socket.request.max.bytes'],
         maxInFlight: 64,
         log,
-        framePool,
+        framePool: produceFrames,
       })
       broker.#connections.add(conn)
       conn.onClose(() => broker.#connections.delete(conn))

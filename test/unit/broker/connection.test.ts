@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import net from 'node:net'
 import { test } from 'node:test'
 import { Connection, type ConnectionHandler, type Reply } from '../../../src/broker/network/connection.ts'
-import { FramePool } from '../../../src/broker/network/frame-pool.ts'
+import { type FramePool, framePool } from '../../../src/broker/network/frame-pool.ts'
 
 interface Seen {
   apiKey: number
@@ -75,7 +75,7 @@ const reply = (tag: number): Reply => {
 }
 
 test('large frames of an opted-in API reuse a pooled buffer once their request is answered, never before', async () => {
-  const pool = new FramePool()
+  const pool = framePool()
   const s = await serve(pool, (k) => k === 0)
   try {
     const size = 300 * 1024
@@ -104,7 +104,7 @@ test('large frames of an opted-in API reuse a pooled buffer once their request i
 })
 
 test('frames of other APIs, and small frames, get buffers of their own', async () => {
-  const pool = new FramePool()
+  const pool = framePool()
   const s = await serve(pool, (k) => k === 0)
   try {
     s.client.write(Buffer.concat([frame(1, 1, 300 * 1024), frame(0, 2, 1000)]))

@@ -34,6 +34,19 @@ function values(b: FakeBroker, topic: string, partition: number): string[] {
 
 const produces = (b: FakeBroker) => b.requests.filter((r) => r.apiKey === 0)
 
+/** The first Produce to t-0 is answered MESSAGE_TOO_LARGE ('too big'), later ones normally. */
+function refuseFirstProduce(b: FakeBroker): void {
+  let n = 0
+  b.intercept(0, async (v, body, ctx) => {
+    if (n++ === 0)
+      return {
+        responses: [{ name: 't', partitionResponses: [{ index: 0, errorCode: 10, baseOffset: -1n, errorMessage: 'too big' }] }],
+        throttleTimeMs: 0,
+      }
+    return ctx.broker.defaultHandler(0, v, body)
+  })
+}
+
 test('keyed records land on murmur2 partitions with contiguous offsets; one request per leader carries several partitions', async () => {
   await withBroker({ t: 4 }, async (b) => {
     // A linger well above scheduling jitter, so all 400 records are queued before the first request leaves, even on a loaded machine.
@@ -205,15 +218,7 @@ test('UNKNOWN_PRODUCER_ID renews the producer id and retries (the broker wrote n
 
 test('a non-retriable error rejects that batch with a KafkaError; other sends carry on', async () => {
   await withBroker({ t: 1 }, async (b) => {
-    let n = 0
-    b.intercept(0, async (v, body, ctx) => {
-      if (n++ === 0)
-        return {
-          responses: [{ name: 't', partitionResponses: [{ index: 0, errorCode: 10, baseOffset: -1n, errorMessage: 'too big' }] }],
-          throttleTimeMs: 0,
-        }
-      return ctx.broker.defaultHandler(0, v, body)
-    })
+    refuseFirstProduce(b)
     const p = producer(b)
     await assert.rejects(
       p.send({ topic: 't', value: 'x' }),
@@ -382,15 +387,7 @@ test('sendBatch: a record that cannot be sent refuses the whole call before any 
     )
     await p.flush()
     assert.deepEqual(values(b, 't', 0), [], 'nothing of the refused calls was sent')
-    let n = 0
-    b.intercept(0, async (v, body, ctx) => {
-      if (n++ === 0)
-        return {
-          responses: [{ name: 't', partitionResponses: [{ index: 0, errorCode: 10, baseOffset: -1n, errorMessage: 'too big' }] }],
-          throttleTimeMs: 0,
-        }
-      return ctx.broker.defaultHandler(0, v, body)
-    })
+    refuseFirstProduce(b)
     await assert.rejects(
       p.sendBatch([
         { topic: 't', value: 'x' },
