@@ -278,3 +278,24 @@ test('a consumer reading a topic that gets deleted reports UNKNOWN_TOPIC_OR_PART
   await assert.rejects(it.next(), (e: unknown) => e instanceof KafkaError && e.code === 3)
   await c.close()
 })
+
+test('batches larger than the topic allows are split until they fit: every record lands once, in order', async () => {
+  const topic = 'split-too-large'
+  throwIfErrors(await admin.createTopics([{ name: topic, partitions: 1, configs: { 'max.message.bytes': '3000' } }]))
+  const p = new Producer({ bootstrapServers: broker.bootstrap, batchSize: 64 * 1024, lingerMs: 20 })
+  const value = (i: number) => Buffer.alloc(500, i % 251)
+  const ms = await p.sendBatch(Array.from({ length: 40 }, (_, i) => ({ topic, value: value(i) })))
+  assert.deepEqual(
+    ms.map((m) => m.offset),
+    Array.from({ length: 40 }, (_, i) => BigInt(i)),
+  )
+  const got = await consumeAll(topic, 1, 40)
+  assert.deepEqual(
+    got.map((r) => r.offset),
+    ms.map((m) => m.offset),
+  )
+  for (const [i, r] of got.entries()) assert.ok(r.value?.equals(value(i)))
+  // One record larger than the topic allows still fails, with the broker's error.
+  await assert.rejects(p.send({ topic, value: Buffer.alloc(4000) }), (e: unknown) => e instanceof KafkaError && e.code === 10)
+  await p.close()
+})

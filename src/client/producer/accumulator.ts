@@ -77,6 +77,34 @@ export class ProducerBatch {
     return true
   }
 
+  /**
+   * Splits a batch the broker refused as too large into two halves of its records, in order,
+   * each keeping this batch's stamp: the producer id and, for the second, the base sequence moved
+   * on by the first's record count, so the partition's sequence numbers stay contiguous. This
+   * batch settles once both halves have.
+   */
+  split(nowMs: number): [ProducerBatch, ProducerBatch] {
+    const mid = Math.ceil(this.records.length / 2)
+    const halves = [this.records.slice(0, mid), this.records.slice(mid)].map((records, i) => {
+      const h = new ProducerBatch(this.topic, this.partition, this.createdMs)
+      for (const r of records) {
+        h.records.push(r)
+        h.sizeBytes += r.size
+      }
+      h.closed = true
+      h.attempts = Math.max(1, this.attempts)
+      h.retryAtMs = nowMs
+      h.lastError = this.lastError
+      h.producerId = this.producerId
+      h.producerEpoch = this.producerEpoch
+      h.baseSequence = this.baseSequence < 0 ? -1 : (this.baseSequence + (i === 0 ? 0 : mid)) % 0x80000000
+      return h
+    }) as [ProducerBatch, ProducerBatch]
+    this.#done = true
+    void Promise.all(halves.map((h) => h.settled)).then(() => this.#settle())
+    return halves
+  }
+
   complete(baseOffset: bigint, logAppendTimeMs: number | null): void {
     if (this.#done) return
     this.#done = true

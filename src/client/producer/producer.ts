@@ -18,6 +18,10 @@
  * later batch just means an earlier one is being retried. Any batch that fails
  * for good leaves a sequence gap, so the producer id is reset once nothing is
  * in flight, and queued batches are renumbered under the new id.
+ * MESSAGE_TOO_LARGE on a batch of several records (a topic whose
+ * max.message.bytes is below `batchSize`) splits it in two and resends the
+ * halves ahead of later batches, with the sequence numbers it had, as the Java
+ * producer does; a single record too large fails with it.
  */
 import { InitProducerId, Produce } from '../../protocol/apis/index.ts'
 import { ErrorCode, errorInfo, KafkaError } from '../../protocol/errors.ts'
@@ -855,6 +859,14 @@ export class Producer {
   #partitionResult(b: ProducerBatch, code: number, baseOffset: bigint, logAppendTimeMs: bigint, message: string | null): void {
     if (code === ErrorCode.NONE || code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
       this.#succeed(b, baseOffset, logAppendTimeMs >= 0n ? Number(logAppendTimeMs) : null)
+      return
+    }
+    if (code === ErrorCode.MESSAGE_TOO_LARGE && b.count > 1) {
+      // As Java's producer does: split the batch and send the halves (a single record too large fails below).
+      this.#untrack(b)
+      this.#releaseBuffer(b)
+      for (const half of b.split(Date.now())) this.#acc.reenqueue(half)
+      this.#wake.soon()
       return
     }
     const info = errorInfo(code)

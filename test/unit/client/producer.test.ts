@@ -34,13 +34,13 @@ function values(b: FakeBroker, topic: string, partition: number): string[] {
 
 const produces = (b: FakeBroker) => b.requests.filter((r) => r.apiKey === 0)
 
-/** The first Produce to t-0 is answered MESSAGE_TOO_LARGE ('too big'), later ones normally. */
-function refuseFirstProduce(b: FakeBroker): void {
+/** The first Produce to t-0 is answered with a non-retriable `errorCode` (and 'too big'), later ones normally. */
+function refuseFirstProduce(b: FakeBroker, errorCode: number): void {
   let n = 0
   b.intercept(0, async (v, body, ctx) => {
     if (n++ === 0)
       return {
-        responses: [{ name: 't', partitionResponses: [{ index: 0, errorCode: 10, baseOffset: -1n, errorMessage: 'too big' }] }],
+        responses: [{ name: 't', partitionResponses: [{ index: 0, errorCode, baseOffset: -1n, errorMessage: 'too big' }] }],
         throttleTimeMs: 0,
       }
     return ctx.broker.defaultHandler(0, v, body)
@@ -218,7 +218,7 @@ test('UNKNOWN_PRODUCER_ID renews the producer id and retries (the broker wrote n
 
 test('a non-retriable error rejects that batch with a KafkaError; other sends carry on', async () => {
   await withBroker({ t: 1 }, async (b) => {
-    refuseFirstProduce(b)
+    refuseFirstProduce(b, 10)
     const p = producer(b)
     await assert.rejects(
       p.send({ topic: 't', value: 'x' }),
@@ -387,16 +387,59 @@ test('sendBatch: a record that cannot be sent refuses the whole call before any 
     )
     await p.flush()
     assert.deepEqual(values(b, 't', 0), [], 'nothing of the refused calls was sent')
-    refuseFirstProduce(b)
+    refuseFirstProduce(b, 87)
     await assert.rejects(
       p.sendBatch([
         { topic: 't', value: 'x' },
         { topic: 't', value: 'y' },
       ]),
-      (e: unknown) => e instanceof KafkaError && e.code === 10,
+      (e: unknown) => e instanceof KafkaError && e.code === 87,
     )
     const ok = await p.sendBatch([{ topic: 't', value: 'z' }])
     assert.equal(ok[0]?.offset, 0n)
+    await p.close()
+  })
+})
+
+test('MESSAGE_TOO_LARGE for a batch of several records: the batch is split and resent in halves, in order, sequences kept', async () => {
+  await withBroker({ t: 1 }, async (b) => {
+    let refused = 0
+    b.intercept(0, async (v, body, ctx) => {
+      const records = body.topicData[0].partitionData[0].records as Buffer
+      if (batchHeader.recordCount(records) > 2) {
+        refused++
+        return {
+          responses: [{ name: 't', partitionResponses: [{ index: 0, errorCode: 10, baseOffset: -1n, errorMessage: 'too big' }] }],
+          throttleTimeMs: 0,
+        }
+      }
+      return ctx.broker.defaultHandler(0, v, body)
+    })
+    const p = producer(b, { lingerMs: 60_000 })
+    const sent = p.sendBatch(Array.from({ length: 7 }, (_, i) => ({ topic: 't', value: `v${i}` })))
+    await p.flush()
+    const ms = await sent
+    assert.deepEqual(
+      ms.map((m) => m.offset),
+      [0n, 1n, 2n, 3n, 4n, 5n, 6n],
+    )
+    assert.deepEqual(values(b, 't', 0), ['v0', 'v1', 'v2', 'v3', 'v4', 'v5', 'v6'])
+    assert.ok(refused >= 2, 'the batch of 7 and a half of 4 were refused')
+    let seq = 0
+    for (const s of b.logs.get('t-0') ?? []) {
+      assert.ok(batchHeader.recordCount(s.bytes) <= 2)
+      assert.equal(batchHeader.baseSequence(s.bytes), seq, 'sequences stay contiguous: no producer id reset needed')
+      seq += batchHeader.recordCount(s.bytes)
+    }
+    assert.equal(b.requests.filter((r) => r.apiKey === 22).length, 1, 'one InitProducerId')
+    // A single record that is still too large fails with the broker's error.
+    b.intercept(0, async () => ({
+      responses: [{ name: 't', partitionResponses: [{ index: 0, errorCode: 10, baseOffset: -1n, errorMessage: 'too big' }] }],
+      throttleTimeMs: 0,
+    }))
+    const huge = p.send({ topic: 't', value: 'huge' })
+    await p.flush()
+    await assert.rejects(huge, (e: unknown) => e instanceof KafkaError && e.code === 10)
     await p.close()
   })
 })
