@@ -92,7 +92,7 @@ export function registerLag(program: Command): void {
     .option('--cluster-name <name>', 'the cluster_name / cluster label of the metrics', 'default')
     .option('--lag-threshold <n>', "KEDA's lagThreshold: the lag one consumer is expected to keep up with", '10')
     .option('--offset-reset-policy <policy>', "KEDA's offsetResetPolicy, for partitions without a commit: latest or earliest", 'latest')
-    .option('--quiet', 'with --metrics-port: serve metrics without printing the view')
+    .option('--quiet', 'with --metrics-port: serve metrics without printing the view (one stderr line gives the metrics URL)')
     .action(async (o: LagFlags) => {
       process.exitCode = await runLag(o)
     })
