@@ -4,8 +4,8 @@ import { batchSpans } from '../../protocol/records/batch.ts'
 import { batchHeader, Compression } from '../../protocol/records/batch-header.ts'
 import { ZERO_UUID } from '../../protocol/schema/codec.ts'
 import type { StructOf } from '../../protocol/schema/dsl.ts'
+import type { BufferPool } from '../../util/buffer-pool.ts'
 import type { BrokerContext } from '../context.ts'
-import type { FramePool } from '../network/frame-pool.ts'
 import { AppendNotifier } from '../produce/append-notifier.ts'
 import { defineHandler } from './handler.ts'
 
@@ -50,9 +50,9 @@ const POOLED_READ_MIN = 64 * 1024
  * which was a quarter of the broker's time serving fetches of 1 KiB records.
  */
 class ReadLease {
-  readonly #pool: FramePool | undefined
+  readonly #pool: BufferPool | undefined
   readonly #taken: Buffer[] = []
-  constructor(pool: FramePool | undefined) {
+  constructor(pool: BufferPool | undefined) {
     this.#pool = pool
   }
 

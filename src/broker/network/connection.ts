@@ -5,7 +5,7 @@
  * order the requests came, as Kafka clients require.
  */
 import type { Socket } from 'node:net'
-import type { FramePool } from './frame-pool.ts'
+import type { BufferPool } from '../../util/buffer-pool.ts'
 
 /**
  * What a request handler gives back: response chunks, or null when no response is due (acks=0).
@@ -30,8 +30,8 @@ export interface ConnectionOptions {
   /** Requests dispatched but not yet answered before reading pauses. */
   maxInFlight: number
   log: (msg: string) => void
-  /** Reused buffers for frames of at least `pooledFrameMin` bytes whose API allows it. */
-  framePool?: FramePool
+  /** Reused buffers for frames of at least POOLED_FRAME_MIN bytes whose API allows it (`reusesFrame`). */
+  framePool?: BufferPool
 }
 
 /** Frames below this are copied into fresh memory: small copies come from recycled heap anyway. */

@@ -19,6 +19,11 @@ export interface PendingRecord {
   reject: (err: Error) => void
 }
 
+/** A producer sequence number `n` records after `seq`: sequences wrap at 2^31 (Kafka's int32 sequence space). */
+export function addSeq(seq: number, n: number): number {
+  return (seq + n) % 0x80000000
+}
+
 /** Kafka's v2 batch header. */
 export const BATCH_OVERHEAD = 61
 
@@ -97,7 +102,7 @@ export class ProducerBatch {
       h.lastError = this.lastError
       h.producerId = this.producerId
       h.producerEpoch = this.producerEpoch
-      h.baseSequence = this.baseSequence < 0 ? -1 : (this.baseSequence + (i === 0 ? 0 : mid)) % 0x80000000
+      h.baseSequence = this.baseSequence < 0 ? -1 : addSeq(this.baseSequence, i === 0 ? 0 : mid)
       return h
     }) as [ProducerBatch, ProducerBatch]
     this.#done = true

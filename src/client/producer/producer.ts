@@ -42,7 +42,7 @@ import {
   RecordTooLargeError,
   TimeoutError,
 } from '../errors.ts'
-import { BATCH_OVERHEAD, estimateRecordSize, type PendingRecord, type ProducerBatch, RecordAccumulator } from './accumulator.ts'
+import { addSeq, BATCH_OVERHEAD, estimateRecordSize, type PendingRecord, type ProducerBatch, RecordAccumulator } from './accumulator.ts'
 import { BatchBufferPool } from './buffer-pool.ts'
 import { DefaultPartitioner, type PartitionChoice } from './partitioner.ts'
 
@@ -187,12 +187,7 @@ interface SequenceState {
   lastAcked: number
 }
 
-const MAX_SEQUENCE = 0x7fffffff
 const IDEMPOTENT_MAX_IN_FLIGHT = 5
-
-function addSeq(seq: number, n: number): number {
-  return (seq + n) % (MAX_SEQUENCE + 1)
-}
 
 function toBuffer(v: Buffer | string | null | undefined): Buffer | null {
   if (v === null || v === undefined) return null

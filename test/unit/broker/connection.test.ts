@@ -7,7 +7,8 @@ import assert from 'node:assert/strict'
 import net from 'node:net'
 import { test } from 'node:test'
 import { Connection, type ConnectionHandler, type Reply } from '../../../src/broker/network/connection.ts'
-import { type FramePool, framePool } from '../../../src/broker/network/frame-pool.ts'
+import { framePool } from '../../../src/broker/network/frame-pool.ts'
+import type { BufferPool } from '../../../src/util/buffer-pool.ts'
 
 interface Seen {
   apiKey: number
@@ -20,7 +21,7 @@ interface Seen {
 
 /** A server whose handler records each frame and answers when the test says so. */
 async function serve(
-  pool: FramePool,
+  pool: BufferPool,
   reuses: (apiKey: number) => boolean,
 ): Promise<{ seen: Seen[]; client: net.Socket; replies: number[]; close: () => Promise<void> }> {
   const seen: Seen[] = []
