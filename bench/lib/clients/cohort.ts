@@ -46,18 +46,17 @@ export async function produce(
   return result
 }
 
+/** The group consumer both jobs use: Cohort's defaults, from the earliest offset, no log output. */
+function groupConsumer(bootstrap: string, groupId: string): Consumer {
+  return new Consumer({ bootstrapServers: bootstrap, clientId: 'bench-cohort', groupId, autoOffsetReset: 'earliest', logger: silentLogger })
+}
+
 export async function consume(bootstrap: string, job: ConsumeJob, index: number, timeoutMs: number): Promise<ConsumeResult> {
   const check = new DeliveryCheck(job.partitions, job.count, job.size)
   const w = new Window(index)
   const t0 = performance.now()
   let first = 0
-  const consumer = new Consumer({
-    bootstrapServers: bootstrap,
-    clientId: 'bench-cohort',
-    groupId: job.groupId,
-    autoOffsetReset: 'earliest',
-    logger: silentLogger,
-  })
+  const consumer = groupConsumer(bootstrap, job.groupId)
   consumer.subscribe([job.topic])
   let closing: Promise<void> | null = null
   const running = consumer.run({
@@ -99,13 +98,7 @@ export async function latency(bootstrap: string, job: LatencyJob, timeoutMs: num
     compression: 'none',
     lingerMs: job.lingerMs,
   })
-  const consumer = new Consumer({
-    bootstrapServers: bootstrap,
-    clientId: 'bench-cohort',
-    groupId: job.groupId,
-    autoOffsetReset: 'earliest',
-    logger: silentLogger,
-  })
+  const consumer = groupConsumer(bootstrap, job.groupId)
   let running: Promise<void> = Promise.resolve()
   return runLatency(
     job,

@@ -44,6 +44,12 @@ async function twoMembers(ctx: CoordinatorContext, join: Partial<JoinGroupReques
   return { a: g.leader, b: g.followers[0] as JoinedMember }
 }
 
+/** `memberId` rejoins as the only member and, as leader, assigns itself foo 0–5. */
+async function takesAll(ctx: CoordinatorContext, memberId: string): Promise<void> {
+  const r = await ctx.answered(ctx.join({ memberId }))
+  await ctx.answered(ctx.sync({ memberId, generationId: r.generationId, assignments: [{ memberId, assignment: foo(0, 1, 2, 3, 4, 5) }] }))
+}
+
 describe('rebalance history: members, partitions moved, duration and waits', () => {
   test('testInitialRebalanceRecordsAssignedPartitionsDurationAndEachMembersWait', async () => {
     const ctx = new CoordinatorContext()
@@ -158,14 +164,7 @@ describe('rebalance history: members, partitions moved, duration and waits', () 
     const t1 = ctx.clock.now()
     ctx.leaveMembers([{ memberId: b.memberId }])
     ctx.advance(30)
-    const r = await ctx.answered(ctx.join({ memberId: a.memberId }))
-    await ctx.answered(
-      ctx.sync({
-        memberId: a.memberId,
-        generationId: r.generationId,
-        assignments: [{ memberId: a.memberId, assignment: foo(0, 1, 2, 3, 4, 5) }],
-      }),
-    )
+    await takesAll(ctx, a.memberId)
     const e = last(ctx)
     assert.equal(e.trigger, 'leave')
     assert.deepEqual(e.membersAfter, [a.memberId])
@@ -188,14 +187,7 @@ describe('rebalance history: members, partitions moved, duration and waits', () 
     ctx.heartbeat({ memberId: a.memberId, generationId: 1 })
     ctx.advance(5000) // b's session (10 s from its SyncGroup) expires
     assert.equal(ctx.state(), 'PreparingRebalance')
-    const r = await ctx.answered(ctx.join({ memberId: a.memberId }))
-    await ctx.answered(
-      ctx.sync({
-        memberId: a.memberId,
-        generationId: r.generationId,
-        assignments: [{ memberId: a.memberId, assignment: foo(0, 1, 2, 3, 4, 5) }],
-      }),
-    )
+    await takesAll(ctx, a.memberId)
     const e = last(ctx)
     assert.equal(e.trigger, 'session-timeout')
     assert.deepEqual(member(e, b.memberId).revoked, FOO(3, 4, 5))
@@ -309,14 +301,7 @@ describe('rebalance history: members, partitions moved, duration and waits', () 
     const ctx = first.rebuild()
     assert.deepEqual(ctx.coordinator.history(GROUP), [])
     ctx.leaveMembers([{ memberId: b.memberId }])
-    const r = await ctx.answered(ctx.join({ memberId: a.memberId }))
-    await ctx.answered(
-      ctx.sync({
-        memberId: a.memberId,
-        generationId: r.generationId,
-        assignments: [{ memberId: a.memberId, assignment: foo(0, 1, 2, 3, 4, 5) }],
-      }),
-    )
+    await takesAll(ctx, a.memberId)
     const e = last(ctx)
     assert.equal(e.generation, 2)
     assert.deepEqual(e.membersBefore, [a.memberId, b.memberId])
