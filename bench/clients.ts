@@ -26,6 +26,7 @@
  *       --share-process    run all of a client's jobs in one process (default only with --quick)
  *       --profile          write a V8 CPU profile of each Cohort client process and print its top functions
  *       --client-flags=F   extra node flags for the client processes (e.g. --client-flags=--trace-gc), for experiments
+ *       --broker-flags=F   extra node flags for the broker process, for experiments
  *       --quiet-wait S     before each process, wait up to S s for other work on the machine to stop (default 5, quick 0)
  *       --attempts N       run a client's scenario up to N times while other work contends with it, keep the least
  *                          contended run (default 2, quick 1)
@@ -89,6 +90,7 @@ const { values: args } = parseArgs({
     attempts: { type: 'string' },
     budget: { type: 'string' },
     'client-flags': { type: 'string' },
+    'broker-flags': { type: 'string' },
     'job-timeout': { type: 'string' },
     json: { type: 'string' },
     'data-dir': { type: 'string' },
@@ -525,6 +527,7 @@ async function main(): Promise<number> {
   const b = await startBroker({
     dataDir: path.join(dataRoot, 'broker'),
     flushMode: FLUSH_MODE,
+    nodeFlags: args['broker-flags']?.split(' ').filter((f) => f !== ''),
     config: { 'group.initial.rebalance.delay.ms': 0 },
   })
   const bootstrap = `${b.host}:${b.port}`
