@@ -50,6 +50,10 @@ import {
   offsetCommitRecord,
   offsetCommitTombstone,
   partitionFor,
+  type RebalanceHistoryRecord,
+  RecordType,
+  rebalanceHistoryRecord,
+  rebalanceHistoryTombstone,
 } from './records.ts'
 import { type CoordinatorResult, Deferred, EMPTY_RESULT, type HandlerResult } from './result.ts'
 import type { Timer } from './timer.ts'
@@ -180,8 +184,14 @@ export class GroupCoordinator {
   readonly #groups = new Map<string, ClassicGroup>()
   readonly #offsets = new OffsetStore()
   readonly #history = new Map<string, RebalanceHistoryEntry[]>()
-  /** Completed rebalances per group and trigger since this process started (not bounded like the history). */
+  /** Completed rebalances per group and trigger (not bounded like the history); carried in the history records. */
   readonly #rebalanceCounts = new Map<string, Map<RebalanceTrigger, number>>()
+  /** History entries changed since `takeHistoryRecords` last ran, with their group. */
+  readonly #historyDirty = new Map<RebalanceHistoryEntry, string>()
+  /** Tombstones for entries that left the history (bounded history, deleted group) since then. */
+  #historyTombstones: RebalanceHistoryRecord[] = []
+  /** Set by `onLoaded`: from then on the in-memory history is the truth and history records replay as no-ops. */
+  #loaded = false
 
   constructor(opts: GroupCoordinatorOptions) {
     this.config = Object.freeze({ ...DEFAULT_COORDINATOR_CONFIG, ...opts.config })
@@ -494,6 +504,9 @@ export class GroupCoordinator {
     }
     group.transitionTo('PreparingRebalance', now)
     group.rebalance = { trigger, reason, startedAt: now, membersAtStart: new Set(group.members.keys()) }
+    // The previous rebalance's entry is closed: write it as it ends (members may have synced since it was written).
+    const closing = group.openRebalance?.entry
+    if (closing !== undefined && this.#history.get(group.groupId)?.includes(closing)) this.#historyDirty.set(closing, group.groupId)
     group.openRebalance = null
     this.#log(`group ${group.groupId}: preparing to rebalance (generation ${group.generationId}): ${reason}`)
     return isInitialRebalance ? [] : this.#maybeCompleteJoinElseSchedule(group)
@@ -639,7 +652,11 @@ export class GroupCoordinator {
     const open = group.openRebalance
     if (open === null || open.entry.generation !== group.generationId) return
     const m = open.byMember.get(memberId)
-    if (m !== undefined) markSynced(open.entry, m, this.#clock.now())
+    if (m === undefined || m.syncedAt !== null) return
+    markSynced(open.entry, m, this.#clock.now())
+    // Written once every member has its assignment, not once per member (a large group's entry is large);
+    // an entry left incomplete is written as it ends, when the next rebalance starts.
+    if (open.entry.members.every((x) => !x.inNewGeneration || x.syncedAt !== null)) this.#historyDirty.set(open.entry, group.groupId)
   }
 
   /** A consumer-protocol member never gets a zero-length assignment (some clients cannot decode it). */
@@ -716,8 +733,18 @@ export class GroupCoordinator {
     }
     let list = this.#history.get(group.groupId)
     if (list === undefined) this.#history.set(group.groupId, (list = []))
+    // Entries of generations a restart lost (joined, never assigned, so never in the group's snapshot) give way
+    // to the ones that now take their numbers; the new entry's record replaces theirs in the log.
+    while (list.length > 0 && (list.at(-1) as RebalanceHistoryEntry).generation >= entry.generation) {
+      const stale = list.pop() as RebalanceHistoryEntry
+      if (stale.generation === entry.generation) this.#historyDirty.delete(stale)
+      else this.#forgetHistoryEntry(group.groupId, stale)
+    }
     list.push(entry)
-    if (list.length > HISTORY_LIMIT) list.splice(0, list.length - HISTORY_LIMIT)
+    if (list.length > HISTORY_LIMIT) {
+      for (const old of list.splice(0, list.length - HISTORY_LIMIT)) this.#forgetHistoryEntry(group.groupId, old)
+    }
+    this.#historyDirty.set(entry, group.groupId)
     let counts = this.#rebalanceCounts.get(group.groupId)
     if (counts === undefined) this.#rebalanceCounts.set(group.groupId, (counts = new Map()))
     counts.set(r.trigger, (counts.get(r.trigger) ?? 0) + 1)
@@ -1268,6 +1295,9 @@ export class GroupCoordinator {
         else this.#loadGroup(record.group, record.value)
         return
       }
+      case 'rebalance-history':
+        if (!this.#loaded) this.#loadHistory(record)
+        return
       case 'unknown':
         return
     }
@@ -1275,7 +1305,18 @@ export class GroupCoordinator {
 
   /** `replay` of an encoded record, as read from the log. */
   replayEncoded(key: Buffer, value: Buffer | null): void {
-    this.replay(decodeRecord(key, value))
+    let record: CoordinatorRecord
+    try {
+      record = decodeRecord(key, value)
+    } catch (err) {
+      // The history is observability, not group state: a record of it that does not decode is skipped, not fatal.
+      if (key.length >= 2 && key.readInt16BE(0) === RecordType.REBALANCE_HISTORY) {
+        this.#log(`skipping a rebalance-history record that does not decode: ${(err as Error).message}`)
+        return
+      }
+      throw err
+    }
+    this.replay(record)
   }
 
   /** A persisted snapshot of a group this process is running: only the leader's assignment has an effect. */
@@ -1306,7 +1347,10 @@ export class GroupCoordinator {
       owners.set(m.memberId, { member: m.identity, bytes: m.assignment, partitions })
     }
     const open = group.openRebalance
-    if (open !== null && open.entry.generation === group.generationId) applyAssignmentDiff(open.entry, group.lastAssignment, after)
+    if (open !== null && open.entry.generation === group.generationId) {
+      applyAssignmentDiff(open.entry, group.lastAssignment, after)
+      this.#historyDirty.set(open.entry, group.groupId)
+    }
     group.lastAssignment = owners
   }
 
@@ -1358,8 +1402,55 @@ export class GroupCoordinator {
     this.#cancelGroupTimers(group)
     if (!group.is('Dead')) group.transitionTo('Dead', this.#clock.now())
     this.#groups.delete(groupId)
+    for (const e of this.#history.get(groupId) ?? []) this.#forgetHistoryEntry(groupId, e)
     this.#history.delete(groupId)
     this.#rebalanceCounts.delete(groupId)
+  }
+
+  /** An entry leaves the history: once loaded, its record is deleted from the log too. */
+  #forgetHistoryEntry(groupId: string, e: RebalanceHistoryEntry): void {
+    this.#historyDirty.delete(e)
+    if (this.#loaded) this.#historyTombstones.push(rebalanceHistoryTombstone(groupId, e.generation))
+  }
+
+  /**
+   * The history records to append for what changed since the last call: each new or changed entry as it is now,
+   * with its group's counts, and tombstones for entries that left. History changes as a side effect of handlers,
+   * timers and replayed records (a group becomes Stable when the leader's assignment is replayed), so the broker
+   * calls this after each of those and appends what it returns like any other records.
+   */
+  takeHistoryRecords(): CoordinatorRecord[] {
+    if (this.#historyDirty.size === 0 && this.#historyTombstones.length === 0) return []
+    const out: CoordinatorRecord[] = this.#historyTombstones
+    this.#historyTombstones = []
+    for (const [entry, groupId] of this.#historyDirty) {
+      const counts = Object.fromEntries(this.#rebalanceCounts.get(groupId) ?? [])
+      out.push(rebalanceHistoryRecord(groupId, { entry, counts }))
+    }
+    this.#historyDirty.clear()
+    return out
+  }
+
+  /** Startup: a history record from the log goes into the group's history, ordered by generation. */
+  #loadHistory(record: RebalanceHistoryRecord): void {
+    let list = this.#history.get(record.group)
+    const at = list?.findIndex((e) => e.generation === record.generation) ?? -1
+    if (record.value === null) {
+      if (list !== undefined && at >= 0) list.splice(at, 1)
+      return
+    }
+    if (list === undefined) this.#history.set(record.group, (list = []))
+    if (at >= 0) list[at] = record.value.entry
+    else {
+      list.push(record.value.entry)
+      list.sort((a, b) => a.generation - b.generation)
+      if (list.length > HISTORY_LIMIT) list.splice(0, list.length - HISTORY_LIMIT)
+    }
+    let counts = this.#rebalanceCounts.get(record.group)
+    if (counts === undefined) this.#rebalanceCounts.set(record.group, (counts = new Map()))
+    for (const [trigger, n] of Object.entries(record.value.counts) as [RebalanceTrigger, number][]) {
+      if (n > (counts.get(trigger) ?? 0)) counts.set(trigger, n)
+    }
   }
 
   /**
@@ -1367,6 +1458,7 @@ export class GroupCoordinator {
    * member and rebalances groups above group.max.size. From now on every group counts as running.
    */
   onLoaded(): CoordinatorResult {
+    this.#loaded = true
     const records: CoordinatorRecord[] = []
     for (const group of this.#groups.values()) {
       group.live = true
@@ -1392,7 +1484,7 @@ export class GroupCoordinator {
     return this.#history.get(groupId) ?? []
   }
 
-  /** Completed rebalances of a group per trigger since this process started (a Prometheus counter: not bounded, reset by a restart). */
+  /** Completed rebalances of a group per trigger (a Prometheus counter: not bounded; restored from the history records after a restart, reset when the group is deleted). */
   rebalanceCounts(groupId: string): ReadonlyMap<RebalanceTrigger, number> {
     return this.#rebalanceCounts.get(groupId) ?? new Map()
   }

@@ -4,7 +4,7 @@
  *   classic-group.ts      ClassicGroup / ClassicGroupMember: the in-memory state machine and its transition table
  *   history.ts            the rebalance history's entries: members before/after, partitions moved, duration, waits
  *   offsets.ts            OffsetStore: committed offsets (durable; written only by replay)
- *   records.ts            `__consumer_offsets` record model and Kafka-compatible encoding; partitionFor
+ *   records.ts            `__consumer_offsets` record model and Kafka-compatible encoding (plus Cohort's rebalance-history record); partitionFor
  *   (consumer-protocol.ts moved to src/protocol: broker and client share it)
  *   timer.ts              Timer interface, ManualTimer (tests) and SystemTimer (broker)
  *   result.ts             CoordinatorResult, HandlerResult, Deferred
@@ -69,7 +69,11 @@ export {
   offsetCommitRecord,
   offsetCommitTombstone,
   partitionFor,
+  type RebalanceHistoryRecord,
+  type RebalanceHistoryValue,
   RecordType,
+  rebalanceHistoryRecord,
+  rebalanceHistoryTombstone,
   type UnknownRecord,
 } from './records.ts'
 export { type CoordinatorResult, Deferred, EMPTY_RESULT, type HandlerResult } from './result.ts'

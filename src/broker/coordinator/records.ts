@@ -6,7 +6,13 @@
  *   0, 1  OffsetCommitKey   { group, topic, partition }     value OffsetCommitValue v0–v4
  *   2     GroupMetadataKey  { group }                       value GroupMetadataValue v0–v4
  *   3+    KIP-848 consumer-group and share-group records    (not used by Cohort; decoded as `unknown`)
+ *   31744 Cohort's RebalanceHistoryKey { group, generation } value: one rebalance of the history (see below)
  * The value starts with its own int16 schema version. A null value is a tombstone.
+ *
+ * The rebalance history is Cohort's own record type, in the group's partition so that it is compacted and
+ * deleted with the group's other records. Its key version lies far above Kafka's (which number theirs from 0
+ * up, past 20 with KIP-848, share and streams groups): readers that only know Kafka's types skip it, as they
+ * must skip KIP-848 records of a Kafka 4 cluster. Its value (version 0) is the entry as UTF-8 JSON.
  *
  * Schemas follow `group-coordinator/src/main/resources/common/message/{OffsetCommit,GroupMetadata}{Key,Value}.json`:
  * values are flexible (compact encodings and tagged fields) from v4. Cohort writes what Kafka ≥ 2.3 writes:
@@ -17,6 +23,8 @@ import { MalformedError, Reader } from '../../protocol/primitives/reader.ts'
 import { Writer } from '../../protocol/primitives/writer.ts'
 import { decodeStruct, encodeStruct } from '../../protocol/schema/codec.ts'
 import { t } from '../../protocol/schema/dsl.ts'
+import type { RebalanceTrigger } from './classic-group.ts'
+import type { RebalanceHistoryEntry } from './history.ts'
 
 // ---------------------------------------------------------------------------------------------
 // Schemas (field names and version ranges as in Kafka's JSON definitions)
@@ -37,6 +45,11 @@ const OffsetCommitValueSchema = {
 
 const GroupMetadataKeySchema = {
   group: t.string,
+}
+
+const RebalanceHistoryKeySchema = {
+  group: t.string,
+  generation: t.int32,
 }
 
 const GroupMetadataValueSchema = {
@@ -65,7 +78,11 @@ export const RecordType = {
   OFFSET_COMMIT_V0: 0,
   OFFSET_COMMIT: 1,
   GROUP_METADATA: 2,
+  /** Cohort's own: one entry of a group's rebalance history. */
+  REBALANCE_HISTORY: 0x7c00,
 } as const
+
+const REBALANCE_HISTORY_VALUE_VERSION = 0
 
 /** Value versions Cohort writes. */
 export const OFFSET_COMMIT_VALUE_VERSION = 3
@@ -129,6 +146,20 @@ export interface GroupMetadataRecord {
   readonly valueVersion?: number
 }
 
+/** One rebalance of a group's history, with the group's rebalance counts per trigger when it was written. */
+export interface RebalanceHistoryValue {
+  readonly entry: RebalanceHistoryEntry
+  readonly counts: Readonly<Partial<Record<RebalanceTrigger, number>>>
+}
+
+export interface RebalanceHistoryRecord {
+  readonly type: 'rebalance-history'
+  readonly group: string
+  readonly generation: number
+  /** null = tombstone (the entry fell out of the bounded history, or the group was deleted). */
+  readonly value: RebalanceHistoryValue | null
+}
+
 /** A record whose key version Cohort does not model (KIP-848 / share groups); replay ignores it. */
 export interface UnknownRecord {
   readonly type: 'unknown'
@@ -137,7 +168,7 @@ export interface UnknownRecord {
   readonly value: Buffer | null
 }
 
-export type CoordinatorRecord = OffsetCommitRecord | GroupMetadataRecord | UnknownRecord
+export type CoordinatorRecord = OffsetCommitRecord | GroupMetadataRecord | RebalanceHistoryRecord | UnknownRecord
 
 // ---------------------------------------------------------------------------------------------
 // Record constructors (the `newXRecord` / `newXTombstoneRecord` helpers of Kafka)
@@ -156,6 +187,14 @@ export function groupMetadataRecord(group: string, value: GroupMetadataValue): G
 
 export function groupMetadataTombstone(group: string): GroupMetadataRecord {
   return { type: 'group-metadata', group, value: null }
+}
+
+export function rebalanceHistoryRecord(group: string, value: RebalanceHistoryValue): RebalanceHistoryRecord {
+  return { type: 'rebalance-history', group, generation: value.entry.generation, value }
+}
+
+export function rebalanceHistoryTombstone(group: string, generation: number): RebalanceHistoryRecord {
+  return { type: 'rebalance-history', group, generation, value: null }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -212,6 +251,14 @@ export function encodeRecord(rec: CoordinatorRecord): EncodedRecord {
         currentStateTimestamp: BigInt(v.currentStateTimestamp),
         members: v.members,
       })
+      return { key: kw.toBuffer(), value: vw.toBuffer() }
+    }
+    case 'rebalance-history': {
+      const kw = new Writer(32).int16(RecordType.REBALANCE_HISTORY)
+      encodeStruct(kw, RebalanceHistoryKeySchema, 0, false, rec)
+      if (rec.value === null) return { key: kw.toBuffer(), value: null }
+      const json = Buffer.from(JSON.stringify({ entry: rec.value.entry, counts: rec.value.counts }), 'utf8')
+      const vw = new Writer(json.length + 2).int16(REBALANCE_HISTORY_VALUE_VERSION).raw(json)
       return { key: kw.toBuffer(), value: vw.toBuffer() }
     }
     case 'unknown':
@@ -294,9 +341,49 @@ export function decodeRecord(key: Buffer, value: Buffer | null): CoordinatorReco
         },
       }
     }
+    case RecordType.REBALANCE_HISTORY: {
+      const k = decodeStruct(kr, RebalanceHistoryKeySchema, 0, false)
+      finish(kr, 'RebalanceHistoryKey')
+      if (value === null) return rebalanceHistoryTombstone(k.group, k.generation)
+      const vr = new Reader(value)
+      const version = vr.int16()
+      if (version !== REBALANCE_HISTORY_VALUE_VERSION) throw new MalformedError(`unsupported rebalance-history value version ${version}`)
+      const parsed = parseHistoryValue(value.subarray(2))
+      if (parsed.entry.generation !== k.generation) {
+        throw new MalformedError(`rebalance-history value of generation ${parsed.entry.generation} under the key of ${k.generation}`)
+      }
+      return { type: 'rebalance-history', group: k.group, generation: k.generation, value: parsed }
+    }
     default:
       return { type: 'unknown', keyVersion, key: own(key), value: value === null ? null : own(value) }
   }
+}
+
+/** Checks the shape of a history value as far as the coordinator relies on it; anything else is corruption. */
+function parseHistoryValue(json: Buffer): RebalanceHistoryValue {
+  let v: unknown
+  try {
+    v = JSON.parse(json.toString('utf8'))
+  } catch (err) {
+    throw new MalformedError(`rebalance-history value is not JSON: ${(err as Error).message}`)
+  }
+  const o = v as { entry?: Record<string, unknown>; counts?: Record<string, unknown> } | null
+  const e = o?.entry
+  const bad = (what: string): never => {
+    throw new MalformedError(`rebalance-history value: ${what}`)
+  }
+  if (typeof e !== 'object' || e === null) return bad('no entry')
+  if (!Number.isInteger(e.generation)) bad('generation is not an integer')
+  if (typeof e.trigger !== 'string' || typeof e.reason !== 'string') bad('trigger or reason is not a string')
+  if (!Number.isFinite(e.startedAt) || !Number.isFinite(e.endedAt)) bad('startedAt or endedAt is not a number')
+  for (const f of ['membersBefore', 'membersAfter', 'members'] as const) if (!Array.isArray(e[f])) bad(`${f} is not a list`)
+  for (const m of e.members as unknown[]) {
+    if (typeof m !== 'object' || m === null || typeof (m as { memberId?: unknown }).memberId !== 'string') bad('a member has no memberId')
+  }
+  const counts = o?.counts ?? {}
+  if (typeof counts !== 'object' || counts === null) bad('counts is not an object')
+  for (const n of Object.values(counts)) if (!Number.isInteger(n) || (n as number) < 0) bad('a count is not a non-negative integer')
+  return { entry: e as unknown as RebalanceHistoryEntry, counts: counts as RebalanceHistoryValue['counts'] }
 }
 
 // ---------------------------------------------------------------------------------------------

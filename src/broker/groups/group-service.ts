@@ -94,8 +94,14 @@ export class GroupService {
     return await result.response
   }
 
-  /** Appends records now (so log order is call order), then replays them once durable, in the same order. */
-  #persist(records: readonly CoordinatorRecord[]): Promise<void> {
+  /**
+   * Appends records now (so log order is call order), then replays them once durable, in the same order.
+   * The rebalance history changed by the operation itself goes with its records; what replaying them
+   * changes (a group turning Stable) is appended right after.
+   */
+  #persist(given: readonly CoordinatorRecord[]): Promise<void> {
+    const history = this.coordinator.takeHistoryRecords()
+    const records = history.length === 0 ? given : [...given, ...history]
     if (records.length === 0) return this.#tail
     const byPartition = new Map<number, CoordinatorRecord[]>()
     for (const r of records) {
@@ -115,6 +121,8 @@ export class GroupService {
     const done = this.#tail.then(async () => {
       await Promise.all(flushes)
       for (const r of records) this.coordinator.replay(r)
+      const later = this.coordinator.takeHistoryRecords()
+      if (later.length > 0) void this.#persist(later)
     })
     this.#tail = done.catch((err: unknown) => {
       this.#log(`writing group records failed: ${err instanceof Error ? err.message : String(err)}`)

@@ -84,6 +84,8 @@ export async function flush(): Promise<void> {
 }
 
 export interface ContextOptions {
+  /** False: the coordinator waits for a log to be replayed and `onLoaded()` (as in `rebuild`); by default it starts loaded, like the broker's after an empty log. */
+  loaded?: boolean
   config?: Partial<CoordinatorConfig>
   topicExists?: (topic: string, partition: number) => boolean
   start?: number
@@ -117,21 +119,27 @@ export class CoordinatorContext {
       topicExists: opts.topicExists,
       generateUuid: () => `uuid-${++this.#uuid}`,
     })
+    if (opts.loaded !== false) this.coordinator.onLoaded()
   }
 
   ctx(version: number, clientId = CLIENT_ID): RequestContext {
     return { version, clientId, clientHost: CLIENT_HOST }
   }
 
-  /** Appends records to the log (encoded, as the broker writes them) and replays them. */
+  /**
+   * Appends records to the log (encoded, as the broker writes them) and replays them; like the broker's
+   * GroupService, with the rebalance-history records the operation produced, then those the replay produced.
+   */
   append(records: readonly CoordinatorRecord[]): void {
-    for (const r of records) {
+    const all = [...records, ...this.coordinator.takeHistoryRecords()]
+    for (const r of all) {
       const enc = encodeRecord(r)
       this.records.push(r)
       this.log.push(enc)
       // Replay what was written, not the object: the log is the source of truth.
       this.coordinator.replay(decodeRecord(enc.key, enc.value))
     }
+    if (all.length > 0) this.append([])
   }
 
   advance(ms: number): CoordinatorRecord[] {
@@ -318,7 +326,7 @@ export class CoordinatorContext {
 
   /** A fresh coordinator (same config, same time) that replays this context's encoded log, then `onLoaded()`. */
   rebuild(): CoordinatorContext {
-    const fresh = new CoordinatorContext({ ...this.#opts, start: this.clock.now() })
+    const fresh = new CoordinatorContext({ ...this.#opts, loaded: false, start: this.clock.now() })
     for (const e of this.log) fresh.coordinator.replayEncoded(e.key, e.value)
     fresh.records.push(...this.records)
     fresh.log.push(...this.log)

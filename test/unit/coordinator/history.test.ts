@@ -8,6 +8,7 @@ import { describe, test } from 'node:test'
 import type { RebalanceMemberEntry } from '../../../src/broker/coordinator/history.ts'
 import {
   encodeAssignment,
+  GroupCoordinator,
   HISTORY_LIMIT,
   type JoinGroupRequest,
   type RebalanceHistoryEntry,
@@ -295,19 +296,128 @@ describe('rebalance history: members, partitions moved, duration and waits', () 
     assert.equal(e.partitionsMoved, 3)
   })
 
-  test('testAfterARestartTheHistoryIsEmptyAndTheFirstRebalanceDiffsAgainstTheLoadedAssignment', async () => {
+  test('testAfterARestartTheHistoryIsKeptAndTheFirstRebalanceDiffsAgainstTheLoadedAssignment', async () => {
     const first = new CoordinatorContext()
     const { a, b } = await twoMembers(first)
     const ctx = first.rebuild()
-    assert.deepEqual(ctx.coordinator.history(GROUP), [])
+    assert.deepEqual(ctx.coordinator.history(GROUP), first.coordinator.history(GROUP))
+    assert.equal(ctx.coordinator.history(GROUP).length, 1)
     ctx.leaveMembers([{ memberId: b.memberId }])
     await takesAll(ctx, a.memberId)
     const e = last(ctx)
+    assert.equal(ctx.coordinator.history(GROUP).length, 2)
     assert.equal(e.generation, 2)
     assert.deepEqual(e.membersBefore, [a.memberId, b.memberId])
     assert.equal(member(e, b.memberId).clientId, CLIENT_ID)
     assert.deepEqual(member(e, b.memberId).revoked, FOO(3, 4, 5))
     assert.equal(e.partitionsMoved, 3)
+  })
+
+  test('testHistoryAndCountsAreRebuiltFromTheLogAsTheyWereIncludingLaterSyncsAndStableTimes', async () => {
+    const ctx = new CoordinatorContext()
+    const { a, b } = await twoMembers(ctx)
+    ctx.clock.advance(40)
+    ctx.leaveMembers([{ memberId: b.memberId }])
+    await takesAll(ctx, a.memberId)
+    ctx.clock.advance(25)
+    await ctx.answered(ctx.join({ memberId: a.memberId })) // generation 3: joined, never synced
+    // A second group in the same log.
+    await ctx.stableGroup(1, { groupId: 'other' })
+    const rebuilt = ctx.rebuild()
+    for (const g of [GROUP, 'other']) {
+      assert.deepEqual(rebuilt.coordinator.history(g), ctx.coordinator.history(g), `history of ${g}`)
+      assert.deepEqual(Object.fromEntries(rebuilt.coordinator.rebalanceCounts(g)), Object.fromEntries(ctx.coordinator.rebalanceCounts(g)))
+    }
+    assert.equal(rebuilt.coordinator.history(GROUP).length, 3)
+    assert.deepEqual(Object.fromEntries(rebuilt.coordinator.rebalanceCounts(GROUP)), { join: 1, leave: 1, 'metadata-change': 1 })
+    // Generation 3 was never assigned, so the group comes back at generation 2; its next rebalance takes the
+    // number 3 again, and that entry replaces the lost one, in memory and (same key) in the log.
+    assert.equal(rebuilt.coordinator.group(GROUP)?.generationId, 2)
+    const lost = last(rebuilt)
+    rebuilt.clock.advance(10)
+    await takesAll(rebuilt, a.memberId)
+    const h = rebuilt.coordinator.history(GROUP)
+    assert.deepEqual(
+      h.map((e) => e.generation),
+      [1, 2, 3],
+    )
+    assert.notEqual(h[2], lost)
+    assert.equal(h[2]?.partitionsMoved, 0)
+    assert.notEqual(h[2]?.stableAt, null)
+    assert.deepEqual(rebuilt.rebuild().coordinator.history(GROUP), h)
+  })
+
+  test('testAnEntryIsWrittenWhenItOpensBecomesStableAndIsCompleteNotOncePerMember', async () => {
+    const ctx = new CoordinatorContext()
+    const { leader, followers } = await ctx.stableGroup(6)
+    const writes = () => ctx.records.filter((r) => r.type === 'rebalance-history' && r.generation === 1).length
+    assert.ok(writes() <= 3, `${writes()} writes of one rebalance of six members`)
+    // Generation 2: the leader and one follower sync, the rest never do before generation 3 opens.
+    const rejoined = [leader, ...followers].map((m) => ctx.join({ memberId: m.memberId }))
+    await ctx.advanceUntilAnswered(rejoined)
+    const g2 = (await ctx.answered(rejoined[0] as (typeof rejoined)[number])).generationId
+    ctx.sync({ memberId: leader.memberId, generationId: g2, assignments: [] })
+    ctx.sync({ memberId: followers[0]!.memberId, generationId: g2 })
+    const partial = ctx.coordinator.history(GROUP).at(-1) as RebalanceHistoryEntry
+    assert.equal(partial.members.filter((m) => m.syncedAt !== null).length, 2)
+    ctx.leaveMembers([{ memberId: followers[1]!.memberId }])
+    // The incomplete entry was written as the next rebalance started: a rebuild has both syncs.
+    const rebuilt = ctx.rebuild()
+    const loaded = rebuilt.coordinator.history(GROUP).find((e) => e.generation === g2)
+    assert.deepEqual(loaded, partial)
+  })
+
+  test('testEntriesLeavingTheBoundedHistoryAndDeletedGroupsLeaveTombstones', async () => {
+    const ctx = new CoordinatorContext()
+    const { leader } = await ctx.stableGroup(1)
+    for (let i = 0; i < HISTORY_LIMIT + 3; i++) {
+      const r = await ctx.answered(ctx.join({ memberId: leader.memberId }))
+      await ctx.answered(ctx.sync({ memberId: leader.memberId, generationId: r.generationId }))
+    }
+    // What compaction keeps of the history: the last record of each key, tombstones removing theirs.
+    const kept = new Map<number, boolean>()
+    for (const r of ctx.records) if (r.type === 'rebalance-history') kept.set(r.generation, r.value !== null)
+    assert.equal([...kept.values()].filter((live) => live).length, HISTORY_LIMIT)
+    assert.equal([...kept.entries()].filter(([, live]) => !live).length, 4)
+    const rebuilt = ctx.rebuild()
+    assert.equal(rebuilt.coordinator.history(GROUP).length, HISTORY_LIMIT)
+    assert.equal(rebuilt.coordinator.history(GROUP)[0]?.generation, 5)
+    assert.equal(rebuilt.coordinator.rebalanceCounts(GROUP).get('metadata-change'), HISTORY_LIMIT + 3)
+
+    const before = rebuilt.records.length
+    rebuilt.leaveMembers([{ memberId: leader.memberId }])
+    rebuilt.advance(60_000)
+    rebuilt.append(rebuilt.coordinator.deleteGroups({ groupsNames: [GROUP] }, rebuilt.ctx(2)).records)
+    const tombstones = rebuilt.records.slice(before).filter((r) => r.type === 'rebalance-history' && r.value === null)
+    assert.equal(tombstones.length, HISTORY_LIMIT + 1, 'every entry of the deleted group, the last one (its emptying) included')
+    const again = rebuilt.rebuild()
+    assert.deepEqual(again.coordinator.history(GROUP), [])
+    assert.equal(again.coordinator.rebalanceCounts(GROUP).size, 0)
+  })
+
+  test('testAHistoryRecordThatDoesNotDecodeIsSkippedWithOneLogLine', async () => {
+    const ctx = new CoordinatorContext()
+    await ctx.stableGroup(1)
+    const isHistory = (e: { key: Buffer; value: Buffer | null }) => e.key.readInt16BE(0) === 0x7c00 && e.value !== null
+    const n = ctx.log.filter(isHistory).length
+    assert.ok(n >= 1)
+    const bad = [
+      Buffer.from([0, 0, 0x7b, 0x22, 0x65]), // truncated JSON
+      Buffer.from([0, 9, 0x7b, 0x7d]), // an unknown value version
+      Buffer.concat([Buffer.from([0, 0]), Buffer.from(JSON.stringify({ entry: { generation: 1, trigger: 'join' } }))]), // fields missing
+    ]
+    const expected = [/not JSON/, /value version 9/, /reason is not a string/]
+    for (const [k, value] of bad.entries()) {
+      const lines: string[] = []
+      const fresh = new GroupCoordinator({ clock: ctx.clock, timer: ctx.timer, log: (m) => lines.push(m) })
+      for (const e of ctx.log) fresh.replayEncoded(e.key, isHistory(e) ? value : e.value)
+      fresh.onLoaded()
+      assert.equal(fresh.group(GROUP)?.state, 'Stable', 'the group itself is loaded')
+      assert.deepEqual(fresh.history(GROUP), [])
+      assert.equal(lines.length, n, 'one line per record skipped')
+      assert.match(lines[0] ?? '', /^skipping a rebalance-history record that does not decode: /)
+      assert.match(lines[0] ?? '', expected[k] as RegExp)
+    }
   })
 
   test('testRebalanceCountsPerTriggerAreNotBoundedByTheHistory', async () => {

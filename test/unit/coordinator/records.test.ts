@@ -17,6 +17,9 @@ import {
   offsetCommitRecord,
   offsetCommitTombstone,
   partitionFor,
+  type RebalanceHistoryEntry,
+  rebalanceHistoryRecord,
+  rebalanceHistoryTombstone,
 } from '../../../src/broker/coordinator/index.ts'
 
 const hex = (s: string) => Buffer.from(s.replace(/[^0-9a-f]/gi, ''), 'hex')
@@ -197,5 +200,61 @@ describe('partitionFor', () => {
     const h = javaStringHashCode('my-group-with-a-negative-hash-?')
     assert.equal(partitionFor('my-group-with-a-negative-hash-?', 7), Math.abs(h) % 7)
     assert.equal(partitionFor('anything', 1), 0)
+  })
+})
+
+describe("Cohort's rebalance-history records", () => {
+  const entry: RebalanceHistoryEntry = {
+    generation: 7,
+    trigger: 'leave',
+    reason: 'member m-2 left',
+    protocolType: 'consumer',
+    protocolName: 'range',
+    membersBefore: ['m-1', 'm-2'],
+    membersAfter: ['m-1'],
+    members: [
+      {
+        memberId: 'm-1',
+        groupInstanceId: null,
+        clientId: 'c',
+        clientHost: '/127.0.0.1',
+        inPreviousGeneration: true,
+        inNewGeneration: true,
+        joinedAt: 1_700_000_000_050,
+        waitStartedAt: 1_700_000_000_000,
+        syncedAt: 1_700_000_000_060,
+        waitMs: 60,
+        revoked: [],
+        assigned: [{ topic: 'foo', partitions: [3, 4] }],
+      },
+    ],
+    startedAt: 1_700_000_000_000,
+    endedAt: 1_700_000_000_050,
+    stableAt: 1_700_000_000_060,
+    durationMs: 60,
+    maxWaitMs: 60,
+    partitionsMoved: 2,
+  }
+
+  test('testHistoryRecordKeyIsVersion31744GroupAndGenerationAndTheValueRoundTrips', () => {
+    const rec = rebalanceHistoryRecord('g', { entry, counts: { join: 3, leave: 4 } })
+    const enc = encodeRecord(rec)
+    assert.deepEqual(enc.key, hex('7c 00  00 01 67  00 00 00 07'))
+    assert.equal(enc.value?.readInt16BE(0), 0)
+    assert.deepEqual(decodeRecord(enc.key, enc.value), rec)
+  })
+
+  test('testHistoryTombstoneAndValuesThatCannotBeRightAreRefused', () => {
+    const t = rebalanceHistoryTombstone('g', 7)
+    const enc = encodeRecord(t)
+    assert.equal(enc.value, null)
+    assert.deepEqual(decodeRecord(enc.key, null), t)
+    const value = (o: unknown) => Buffer.concat([hex('00 00'), Buffer.from(JSON.stringify(o))])
+    const key = encodeRecord(rebalanceHistoryRecord('g', { entry, counts: {} })).key
+    assert.throws(() => decodeRecord(key, value({ entry: { ...entry, generation: 8 }, counts: {} })), /generation 8 under the key of 7/)
+    assert.throws(() => decodeRecord(key, value({ entry, counts: { join: -1 } })), /count is not a non-negative integer/)
+    assert.throws(() => decodeRecord(key, value({ entry: { ...entry, members: [{}] }, counts: {} })), /a member has no memberId/)
+    assert.throws(() => decodeRecord(key, hex('00 01 7b 7d')), /unsupported rebalance-history value version 1/)
+    assert.throws(() => decodeRecord(key, value(null)), /no entry/)
   })
 })
