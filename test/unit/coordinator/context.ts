@@ -262,6 +262,14 @@ export class CoordinatorContext {
     return p.value as T
   }
 
+  /** The only member of the group rejoins and syncs `times` times: one rebalance (trigger metadata-change) each. */
+  async rejoinAlone(memberId: string, times: number, groupId = GROUP): Promise<void> {
+    for (let i = 0; i < times; i++) {
+      const r = await this.answered(this.join({ groupId, memberId }))
+      await this.answered(this.sync({ groupId, memberId, generationId: r.generationId }))
+    }
+  }
+
   /** Advances time by initial-delay steps until every request is answered (bounded by the rebalance timeout). */
   async advanceUntilAnswered(
     parked: Parked<unknown>[],

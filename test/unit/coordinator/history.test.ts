@@ -370,10 +370,7 @@ describe('rebalance history: members, partitions moved, duration and waits', () 
   test('testEntriesLeavingTheBoundedHistoryAndDeletedGroupsLeaveTombstones', async () => {
     const ctx = new CoordinatorContext()
     const { leader } = await ctx.stableGroup(1)
-    for (let i = 0; i < HISTORY_LIMIT + 3; i++) {
-      const r = await ctx.answered(ctx.join({ memberId: leader.memberId }))
-      await ctx.answered(ctx.sync({ memberId: leader.memberId, generationId: r.generationId }))
-    }
+    await ctx.rejoinAlone(leader.memberId, HISTORY_LIMIT + 3)
     // What compaction keeps of the history: the last record of each key, tombstones removing theirs.
     const kept = new Map<number, boolean>()
     for (const r of ctx.records) if (r.type === 'rebalance-history') kept.set(r.generation, r.value !== null)
@@ -423,10 +420,7 @@ describe('rebalance history: members, partitions moved, duration and waits', () 
   test('testRebalanceCountsPerTriggerAreNotBoundedByTheHistory', async () => {
     const ctx = new CoordinatorContext()
     const { leader } = await ctx.stableGroup(1)
-    for (let i = 0; i < HISTORY_LIMIT + 5; i++) {
-      const r = await ctx.answered(ctx.join({ memberId: leader.memberId }))
-      await ctx.answered(ctx.sync({ memberId: leader.memberId, generationId: r.generationId }))
-    }
+    await ctx.rejoinAlone(leader.memberId, HISTORY_LIMIT + 5)
     assert.equal(ctx.coordinator.history(GROUP).length, HISTORY_LIMIT)
     assert.deepEqual(Object.fromEntries(ctx.coordinator.rebalanceCounts(GROUP)), { join: 1, 'metadata-change': HISTORY_LIMIT + 5 })
     assert.equal(ctx.coordinator.rebalanceCounts('missing').size, 0)

@@ -200,10 +200,7 @@ describe('rebalance history', () => {
   test('testRebalanceHistoryIsBounded', async () => {
     const ctx = new CoordinatorContext()
     const { leader } = await ctx.stableGroup(1)
-    for (let i = 0; i < HISTORY_LIMIT + 10; i++) {
-      const r = await ctx.answered(ctx.join({ memberId: leader.memberId }))
-      await ctx.answered(ctx.sync({ memberId: leader.memberId, generationId: r.generationId }))
-    }
+    await ctx.rejoinAlone(leader.memberId, HISTORY_LIMIT + 10)
     const h = ctx.coordinator.history(GROUP)
     assert.equal(h.length, HISTORY_LIMIT)
     assert.equal(h.at(-1)?.generation, HISTORY_LIMIT + 11)
