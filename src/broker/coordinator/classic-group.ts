@@ -165,6 +165,8 @@ export interface RebalanceInProgress {
 export interface OpenRebalance {
   readonly entry: RebalanceHistoryEntry
   readonly byMember: ReadonlyMap<string, RebalanceMemberEntry>
+  /** Members of the new generation still waiting for their assignment. */
+  unsynced: number
 }
 
 export class ClassicGroup {

@@ -51,6 +51,7 @@ import {
   offsetCommitTombstone,
   partitionFor,
   type RebalanceHistoryRecord,
+  type RebalanceHistoryValue,
   RecordType,
   rebalanceHistoryRecord,
   rebalanceHistoryTombstone,
@@ -190,6 +191,12 @@ export class GroupCoordinator {
   readonly #historyDirty = new Map<RebalanceHistoryEntry, string>()
   /** Tombstones for entries that left the history (bounded history, deleted group) since then. */
   #historyTombstones: RebalanceHistoryRecord[] = []
+  /** Entries changed since written whose change waits for a later write (a member synced, others have not). */
+  readonly #historyStale = new WeakSet<RebalanceHistoryEntry>()
+  /** Entries the bounded history dropped while loading: their records get tombstones once loaded. */
+  #droppedAtLoad: RebalanceHistoryRecord[] = []
+  /** While loading: the group's counts each entry's record carried (the newest entry's are the group's). */
+  #countsAtLoad = new WeakMap<RebalanceHistoryEntry, RebalanceHistoryValue>()
   /** Set by `onLoaded`: from then on the in-memory history is the truth and history records replay as no-ops. */
   #loaded = false
 
@@ -506,7 +513,7 @@ export class GroupCoordinator {
     group.rebalance = { trigger, reason, startedAt: now, membersAtStart: new Set(group.members.keys()) }
     // The previous rebalance's entry is closed: write it as it ends (members may have synced since it was written).
     const closing = group.openRebalance?.entry
-    if (closing !== undefined && this.#history.get(group.groupId)?.includes(closing)) this.#historyDirty.set(closing, group.groupId)
+    if (closing !== undefined && this.#historyStale.has(closing)) this.#historyDirty.set(closing, group.groupId)
     group.openRebalance = null
     this.#log(`group ${group.groupId}: preparing to rebalance (generation ${group.generationId}): ${reason}`)
     return isInitialRebalance ? [] : this.#maybeCompleteJoinElseSchedule(group)
@@ -652,11 +659,12 @@ export class GroupCoordinator {
     const open = group.openRebalance
     if (open === null || open.entry.generation !== group.generationId) return
     const m = open.byMember.get(memberId)
-    if (m === undefined || m.syncedAt !== null) return
+    if (m === undefined || m.syncedAt !== null || m.waitStartedAt === null) return
     markSynced(open.entry, m, this.#clock.now())
     // Written once every member has its assignment, not once per member (a large group's entry is large);
     // an entry left incomplete is written as it ends, when the next rebalance starts.
-    if (open.entry.members.every((x) => !x.inNewGeneration || x.syncedAt !== null)) this.#historyDirty.set(open.entry, group.groupId)
+    if (--open.unsynced <= 0) this.#historyDirty.set(open.entry, group.groupId)
+    else this.#historyStale.add(open.entry)
   }
 
   /** A consumer-protocol member never gets a zero-length assignment (some clients cannot decode it). */
@@ -750,7 +758,9 @@ export class GroupCoordinator {
     counts.set(r.trigger, (counts.get(r.trigger) ?? 0) + 1)
     group.lastGenerationMembers = after.map((m) => m.identity)
     group.rebalance = null
-    group.openRebalance = { entry, byMember }
+    let unsynced = 0
+    for (const e of members) if (e.inNewGeneration && e.waitStartedAt !== null) unsynced++
+    group.openRebalance = { entry, byMember, unsynced }
     // An empty generation gets no assignment: everything owned before is revoked now.
     if (after.length === 0) this.#recordAssignment(group)
   }
@@ -1179,7 +1189,7 @@ export class GroupCoordinator {
       if (stored !== undefined) {
         for (const [topic, partitions] of stored) for (const p of partitions.keys()) records.push(offsetCommitTombstone(groupId, topic, p))
       }
-      records.push(groupMetadataTombstone(groupId))
+      records.push(groupMetadataTombstone(groupId), ...this.#historyTombstonesOf(groupId))
       this.#markDead(group)
       return { groupId, errorCode: ErrorCode.NONE }
     })
@@ -1259,7 +1269,7 @@ export class GroupCoordinator {
         }
       }
       if (allExpired && group.is('Empty')) {
-        records.push(groupMetadataTombstone(group.groupId))
+        records.push(groupMetadataTombstone(group.groupId), ...this.#historyTombstonesOf(group.groupId))
         group.live = true
         this.#markDead(group)
       }
@@ -1402,15 +1412,23 @@ export class GroupCoordinator {
     this.#cancelGroupTimers(group)
     if (!group.is('Dead')) group.transitionTo('Dead', this.#clock.now())
     this.#groups.delete(groupId)
-    for (const e of this.#history.get(groupId) ?? []) this.#forgetHistoryEntry(groupId, e)
+    // Its history's tombstones were written with the group's (deleteGroups, expireOffsets), in the same batch.
+    for (const e of this.#history.get(groupId) ?? []) this.#historyDirty.delete(e)
     this.#history.delete(groupId)
     this.#rebalanceCounts.delete(groupId)
+  }
+
+  /** Tombstones for every history entry of a group that is being deleted; they go in the batch of its tombstone. */
+  #historyTombstonesOf(groupId: string): RebalanceHistoryRecord[] {
+    return (this.#history.get(groupId) ?? []).map((e) => rebalanceHistoryTombstone(groupId, e.generation))
   }
 
   /** An entry leaves the history: once loaded, its record is deleted from the log too. */
   #forgetHistoryEntry(groupId: string, e: RebalanceHistoryEntry): void {
     this.#historyDirty.delete(e)
-    if (this.#loaded) this.#historyTombstones.push(rebalanceHistoryTombstone(groupId, e.generation))
+    const tombstone = rebalanceHistoryTombstone(groupId, e.generation)
+    if (this.#loaded) this.#historyTombstones.push(tombstone)
+    else this.#droppedAtLoad.push(tombstone)
   }
 
   /**
@@ -1426,6 +1444,7 @@ export class GroupCoordinator {
     for (const [entry, groupId] of this.#historyDirty) {
       const counts = Object.fromEntries(this.#rebalanceCounts.get(groupId) ?? [])
       out.push(rebalanceHistoryRecord(groupId, { entry, counts }))
+      this.#historyStale.delete(entry)
     }
     this.#historyDirty.clear()
     return out
@@ -1444,13 +1463,11 @@ export class GroupCoordinator {
     else {
       list.push(record.value.entry)
       list.sort((a, b) => a.generation - b.generation)
-      if (list.length > HISTORY_LIMIT) list.splice(0, list.length - HISTORY_LIMIT)
+      if (list.length > HISTORY_LIMIT) {
+        for (const old of list.splice(0, list.length - HISTORY_LIMIT)) this.#forgetHistoryEntry(record.group, old)
+      }
     }
-    let counts = this.#rebalanceCounts.get(record.group)
-    if (counts === undefined) this.#rebalanceCounts.set(record.group, (counts = new Map()))
-    for (const [trigger, n] of Object.entries(record.value.counts) as [RebalanceTrigger, number][]) {
-      if (n > (counts.get(trigger) ?? 0)) counts.set(trigger, n)
-    }
+    this.#countsAtLoad.set(record.value.entry, record.value)
   }
 
   /**
@@ -1459,6 +1476,23 @@ export class GroupCoordinator {
    */
   onLoaded(): CoordinatorResult {
     this.#loaded = true
+    // History whose group did not survive (deleted, or never assigned before a crash) and entries the bound
+    // dropped while loading: delete their records, so that they cannot come back to a group of the same id.
+    this.#historyTombstones.push(...this.#droppedAtLoad)
+    this.#droppedAtLoad = []
+    for (const [groupId, list] of this.#history) {
+      if (this.#groups.has(groupId)) {
+        // The counts are those written with the group's newest entry (older records may be of an earlier group of this id).
+        const newest = list.at(-1)
+        const value = newest === undefined ? undefined : this.#countsAtLoad.get(newest)
+        if (value !== undefined) this.#rebalanceCounts.set(groupId, new Map(Object.entries(value.counts) as [RebalanceTrigger, number][]))
+        continue
+      }
+      for (const e of list) this.#forgetHistoryEntry(groupId, e)
+      this.#history.delete(groupId)
+      this.#rebalanceCounts.delete(groupId)
+    }
+    this.#countsAtLoad = new WeakMap()
     const records: CoordinatorRecord[] = []
     for (const group of this.#groups.values()) {
       group.live = true

@@ -24,7 +24,7 @@ import { Writer } from '../../protocol/primitives/writer.ts'
 import { decodeStruct, encodeStruct } from '../../protocol/schema/codec.ts'
 import { t } from '../../protocol/schema/dsl.ts'
 import type { RebalanceTrigger } from './classic-group.ts'
-import type { RebalanceHistoryEntry } from './history.ts'
+import { REBALANCE_TRIGGERS, type RebalanceHistoryEntry } from './history.ts'
 
 // ---------------------------------------------------------------------------------------------
 // Schemas (field names and version ranges as in Kafka's JSON definitions)
@@ -83,6 +83,7 @@ export const RecordType = {
 } as const
 
 const REBALANCE_HISTORY_VALUE_VERSION = 0
+const REBALANCE_TRIGGER_NAMES: ReadonlySet<RebalanceTrigger> = new Set(REBALANCE_TRIGGERS)
 
 /** Value versions Cohort writes. */
 export const OFFSET_COMMIT_VALUE_VERSION = 3
@@ -359,7 +360,10 @@ export function decodeRecord(key: Buffer, value: Buffer | null): CoordinatorReco
   }
 }
 
-/** Checks the shape of a history value as far as the coordinator relies on it; anything else is corruption. */
+/**
+ * Checks a history value field by field, as the coordinator and DescribeRebalanceHistory read it: a value that
+ * does not fit is corruption (the record is skipped), never an entry that fails later when it is served.
+ */
 function parseHistoryValue(json: Buffer): RebalanceHistoryValue {
   let v: unknown
   try {
@@ -367,23 +371,62 @@ function parseHistoryValue(json: Buffer): RebalanceHistoryValue {
   } catch (err) {
     throw new MalformedError(`rebalance-history value is not JSON: ${(err as Error).message}`)
   }
-  const o = v as { entry?: Record<string, unknown>; counts?: Record<string, unknown> } | null
-  const e = o?.entry
   const bad = (what: string): never => {
     throw new MalformedError(`rebalance-history value: ${what}`)
   }
-  if (typeof e !== 'object' || e === null) return bad('no entry')
-  if (!Number.isInteger(e.generation)) bad('generation is not an integer')
-  if (typeof e.trigger !== 'string' || typeof e.reason !== 'string') bad('trigger or reason is not a string')
-  if (!Number.isFinite(e.startedAt) || !Number.isFinite(e.endedAt)) bad('startedAt or endedAt is not a number')
-  for (const f of ['membersBefore', 'membersAfter', 'members'] as const) if (!Array.isArray(e[f])) bad(`${f} is not a list`)
-  for (const m of e.members as unknown[]) {
-    if (typeof m !== 'object' || m === null || typeof (m as { memberId?: unknown }).memberId !== 'string') bad('a member has no memberId')
+  type Obj = Record<string, unknown>
+  const obj = (x: unknown, what: string): Obj =>
+    typeof x === 'object' && x !== null && !Array.isArray(x) ? (x as Obj) : bad(`${what} is not an object`)
+  const str = (o: Obj, f: string, nullable = false): void => {
+    if (!(typeof o[f] === 'string' || (nullable && o[f] === null))) bad(`${f} is not a string${nullable ? ' or null' : ''}`)
   }
-  const counts = o?.counts ?? {}
-  if (typeof counts !== 'object' || counts === null) bad('counts is not an object')
-  for (const n of Object.values(counts)) if (!Number.isInteger(n) || (n as number) < 0) bad('a count is not a non-negative integer')
-  return { entry: e as unknown as RebalanceHistoryEntry, counts: counts as RebalanceHistoryValue['counts'] }
+  const int = (o: Obj, f: string, nullable = false): void => {
+    if (!(Number.isSafeInteger(o[f]) || (nullable && o[f] === null))) bad(`${f} is not an integer${nullable ? ' or null' : ''}`)
+  }
+  const bool = (o: Obj, f: string): void => {
+    if (typeof o[f] !== 'boolean') bad(`${f} is not a boolean`)
+  }
+  const partitions = (o: Obj, f: string): void => {
+    const l = o[f]
+    if (l === null) return
+    if (!Array.isArray(l)) bad(`${f} is not a list or null`)
+    for (const tp of l as unknown[]) {
+      const t = obj(tp, `an entry of ${f}`)
+      str(t, 'topic')
+      if (!Array.isArray(t.partitions) || !t.partitions.every((p) => Number.isInteger(p) && p >= 0)) bad(`${f} has a bad partition list`)
+    }
+  }
+  const o = obj(v, 'the value')
+  const e = obj(o.entry, 'entry')
+  int(e, 'generation')
+  if (!REBALANCE_TRIGGER_NAMES.has(e.trigger as RebalanceTrigger)) bad(`trigger ${JSON.stringify(e.trigger)} is not one Cohort knows`)
+  str(e, 'reason')
+  str(e, 'protocolType', true)
+  str(e, 'protocolName', true)
+  for (const f of ['startedAt', 'endedAt']) int(e, f)
+  for (const f of ['stableAt', 'durationMs', 'maxWaitMs', 'partitionsMoved']) int(e, f, true)
+  for (const f of ['membersBefore', 'membersAfter']) {
+    const l = e[f]
+    if (!Array.isArray(l) || !l.every((x) => typeof x === 'string')) bad(`${f} is not a list of member ids`)
+  }
+  if (!Array.isArray(e.members)) bad('members is not a list')
+  for (const x of e.members as unknown[]) {
+    const m = obj(x, 'a member')
+    for (const f of ['memberId', 'clientId', 'clientHost']) str(m, f)
+    str(m, 'groupInstanceId', true)
+    for (const f of ['inPreviousGeneration', 'inNewGeneration']) bool(m, f)
+    for (const f of ['joinedAt', 'waitStartedAt', 'syncedAt', 'waitMs']) int(m, f, true)
+    partitions(m, 'revoked')
+    partitions(m, 'assigned')
+  }
+  const counts: Partial<Record<RebalanceTrigger, number>> = {}
+  for (const [trigger, n] of Object.entries(obj(o.counts ?? {}, 'counts'))) {
+    if (!REBALANCE_TRIGGER_NAMES.has(trigger as RebalanceTrigger))
+      bad(`counts has trigger ${JSON.stringify(trigger)}, not one Cohort knows`)
+    if (!Number.isSafeInteger(n) || (n as number) < 0) bad('a count is not a non-negative integer')
+    counts[trigger as RebalanceTrigger] = n as number
+  }
+  return { entry: e as unknown as RebalanceHistoryEntry, counts }
 }
 
 // ---------------------------------------------------------------------------------------------

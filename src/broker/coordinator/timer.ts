@@ -27,7 +27,7 @@ export class ManualTimer extends ManualScheduler<CoordinatorResult<void>> implem
   advance(ms: number, onFired?: (records: CoordinatorRecord[]) => void): CoordinatorRecord[] {
     const all: CoordinatorRecord[] = []
     this.fireDue(ms, (r) => {
-      if (r.records.length === 0) return
+      // Called without records too: what the timer changed besides them (the rebalance history) is drained there.
       onFired?.(r.records)
       all.push(...r.records)
     })
@@ -73,7 +73,8 @@ export class SystemTimer implements Timer {
       this.#handles.delete(key)
       try {
         const r = fire()
-        if (r.records.length > 0) this.#sink(r.records)
+        // Even without records: the sink also writes what the timer changed in the rebalance history.
+        this.#sink(r.records)
       } catch (err) {
         this.#onError(err, key)
       }

@@ -100,8 +100,9 @@ export class GroupService {
    * changes (a group turning Stable) is appended right after.
    */
   #persist(given: readonly CoordinatorRecord[]): Promise<void> {
+    // History first: a group tombstone in `given` must come after the group's last entries, not before.
     const history = this.coordinator.takeHistoryRecords()
-    const records = history.length === 0 ? given : [...given, ...history]
+    const records = history.length === 0 ? given : [...history, ...given]
     if (records.length === 0) return this.#tail
     const byPartition = new Map<number, CoordinatorRecord[]>()
     for (const r of records) {

@@ -261,7 +261,7 @@ export class BrokerMetrics {
     counter(
       r,
       'cohort_group_rebalances_total',
-      'Completed rebalances (join phases) of the group by trigger, since the broker started.',
+      'Completed rebalances (join phases) of the group by trigger; kept across broker restarts, reset when the group is deleted.',
       ['consumergroup', 'trigger'],
       (emit) => {
         for (const g of live()) {

@@ -131,7 +131,7 @@ export class CoordinatorContext {
    * GroupService, with the rebalance-history records the operation produced, then those the replay produced.
    */
   append(records: readonly CoordinatorRecord[]): void {
-    const all = [...records, ...this.coordinator.takeHistoryRecords()]
+    const all = [...this.coordinator.takeHistoryRecords(), ...records]
     for (const r of all) {
       const enc = encodeRecord(r)
       this.records.push(r)
@@ -333,11 +333,11 @@ export class CoordinatorContext {
   }
 
   /** A fresh coordinator (same config, same time) that replays this context's encoded log, then `onLoaded()`. */
-  rebuild(): CoordinatorContext {
+  rebuild(log: readonly EncodedRecord[] = this.log): CoordinatorContext {
     const fresh = new CoordinatorContext({ ...this.#opts, loaded: false, start: this.clock.now() })
-    for (const e of this.log) fresh.coordinator.replayEncoded(e.key, e.value)
-    fresh.records.push(...this.records)
-    fresh.log.push(...this.log)
+    for (const e of log) fresh.coordinator.replayEncoded(e.key, e.value)
+    fresh.records.push(...log.map((e) => decodeRecord(e.key, e.value)))
+    fresh.log.push(...log)
     fresh.append(fresh.coordinator.onLoaded().records)
     return fresh
   }

@@ -352,10 +352,12 @@ describe('rebalance history: members, partitions moved, duration and waits', () 
     const { leader, followers } = await ctx.stableGroup(6)
     const writes = () => ctx.records.filter((r) => r.type === 'rebalance-history' && r.generation === 1).length
     assert.ok(writes() <= 3, `${writes()} writes of one rebalance of six members`)
+    const settled = writes()
     // Generation 2: the leader and one follower sync, the rest never do before generation 3 opens.
     const rejoined = [leader, ...followers].map((m) => ctx.join({ memberId: m.memberId }))
     await ctx.advanceUntilAnswered(rejoined)
     const g2 = (await ctx.answered(rejoined[0] as (typeof rejoined)[number])).generationId
+    assert.equal(writes(), settled, 'a complete entry is not written again when the next rebalance starts')
     ctx.sync({ memberId: leader.memberId, generationId: g2, assignments: [] })
     ctx.sync({ memberId: followers[0]!.memberId, generationId: g2 })
     const partial = ctx.coordinator.history(GROUP).at(-1) as RebalanceHistoryEntry
@@ -365,6 +367,57 @@ describe('rebalance history: members, partitions moved, duration and waits', () 
     const rebuilt = ctx.rebuild()
     const loaded = rebuilt.coordinator.history(GROUP).find((e) => e.generation === g2)
     assert.deepEqual(loaded, partial)
+  })
+
+  test('testAJoinPhaseCompletedByATimerIsWrittenWithoutWaitingForAnotherRequest', async () => {
+    const ctx = new CoordinatorContext()
+    const parked = await ctx.joinNew()
+    const before = ctx.records.length
+    ctx.advance(3000) // the initial delay ends: the join phase completes on the timer, with no records of its own
+    await ctx.answered(parked)
+    assert.deepEqual(
+      ctx.records.slice(before).map((r) => (r.type === 'rebalance-history' ? `history-${r.generation}` : r.type)),
+      ['history-1'],
+    )
+  })
+
+  test('testHistoryOfAGroupThatDidNotSurviveIsDeletedAtLoadAndNotInheritedByANewGroupOfTheSameId', async () => {
+    const ctx = new CoordinatorContext()
+    const { leader } = await ctx.stableGroup(1)
+    await ctx.rejoinAlone(leader.memberId, 3)
+    // A log where the group's metadata is gone but its history records are not (its generation 1 was never
+    // assigned before a crash, or its tombstones were never written): keep only the history records.
+    const orphaned = ctx.log.filter((e) => e.key.readInt16BE(0) === 0x7c00)
+    const rebuilt = ctx.rebuild(orphaned)
+    assert.equal(rebuilt.coordinator.group(GROUP), undefined)
+    assert.deepEqual(rebuilt.coordinator.history(GROUP), [])
+    assert.equal(rebuilt.coordinator.rebalanceCounts(GROUP).size, 0)
+    const tombstones = rebuilt.records.slice(orphaned.length)
+    assert.deepEqual(tombstones.map((r) => (r.type === 'rebalance-history' && r.value === null ? r.generation : -1)).sort(), [1, 2, 3, 4])
+    // A new group of the same id starts from nothing, now and after another restart.
+    await rebuilt.stableGroup(1)
+    assert.deepEqual(Object.fromEntries(rebuilt.coordinator.rebalanceCounts(GROUP)), { join: 1 })
+    const again = rebuilt.rebuild()
+    assert.deepEqual(
+      again.coordinator.history(GROUP).map((e) => e.generation),
+      [1],
+    )
+    assert.deepEqual(Object.fromEntries(again.coordinator.rebalanceCounts(GROUP)), { join: 1 })
+  })
+
+  test('testEntriesBeyondTheBoundFoundAtLoadGetTombstones', async () => {
+    const ctx = new CoordinatorContext()
+    const { leader } = await ctx.stableGroup(1)
+    await ctx.rejoinAlone(leader.memberId, HISTORY_LIMIT + 2)
+    // The same log without the tombstones of the entries that left the bound.
+    const untrimmed = ctx.log.filter((e) => !(e.key.readInt16BE(0) === 0x7c00 && e.value === null))
+    const rebuilt = ctx.rebuild(untrimmed)
+    assert.equal(rebuilt.coordinator.history(GROUP).length, HISTORY_LIMIT)
+    const written = rebuilt.records.slice(untrimmed.length)
+    assert.deepEqual(
+      written.map((r) => (r.type === 'rebalance-history' && r.value === null ? r.generation : -1)).sort((a, b) => a - b),
+      [1, 2, 3],
+    )
   })
 
   test('testEntriesLeavingTheBoundedHistoryAndDeletedGroupsLeaveTombstones', async () => {

@@ -350,6 +350,8 @@ describe('offset retention (KIP-211)', () => {
       [
         ['offset-commit', null],
         ['group-metadata', null],
+        ['rebalance-history', null], // its two rebalances: joined, emptied
+        ['rebalance-history', null],
       ],
     )
     assert.equal(ctx.coordinator.group(GROUP), undefined)
@@ -414,7 +416,7 @@ describe('offset retention (KIP-211)', () => {
     const records = ctx.expireOffsets()
     assert.deepEqual(
       records.map((r) => r.type),
-      ['group-metadata'],
+      ['group-metadata', 'rebalance-history', 'rebalance-history'],
     )
     assert.equal(ctx.coordinator.group(GROUP), undefined)
     assert.deepEqual(ctx.coordinator.history(GROUP), [])

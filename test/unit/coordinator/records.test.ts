@@ -253,8 +253,20 @@ describe("Cohort's rebalance-history records", () => {
     const key = encodeRecord(rebalanceHistoryRecord('g', { entry, counts: {} })).key
     assert.throws(() => decodeRecord(key, value({ entry: { ...entry, generation: 8 }, counts: {} })), /generation 8 under the key of 7/)
     assert.throws(() => decodeRecord(key, value({ entry, counts: { join: -1 } })), /count is not a non-negative integer/)
-    assert.throws(() => decodeRecord(key, value({ entry: { ...entry, members: [{}] }, counts: {} })), /a member has no memberId/)
+    assert.throws(() => decodeRecord(key, value({ entry: { ...entry, members: [{}] }, counts: {} })), /memberId is not a string/)
+    // Everything DescribeRebalanceHistory reads is checked, so a loaded entry can always be served.
+    const refused: [object, RegExp][] = [
+      [{ ...entry, startedAt: 1.5 }, /startedAt is not an integer/],
+      [{ ...entry, stableAt: undefined }, /stableAt is not an integer or null/],
+      [{ ...entry, trigger: 'bogus' }, /trigger "bogus" is not one Cohort knows/],
+      [{ ...entry, membersAfter: [1] }, /membersAfter is not a list of member ids/],
+      [{ ...entry, members: [{ ...entry.members[0], assigned: { topic: 'foo' } }] }, /assigned is not a list or null/],
+      [{ ...entry, members: [{ ...entry.members[0], revoked: [{ topic: 'foo', partitions: [-1] }] }] }, /revoked has a bad partition list/],
+      [{ ...entry, members: [{ ...entry.members[0], joinedAt: undefined }] }, /joinedAt is not an integer or null/],
+    ]
+    for (const [e, why] of refused) assert.throws(() => decodeRecord(key, value({ entry: e, counts: {} })), why)
+    assert.throws(() => decodeRecord(key, value({ entry, counts: { bogus: 3 } })), /counts has trigger "bogus"/)
     assert.throws(() => decodeRecord(key, hex('00 01 7b 7d')), /unsupported rebalance-history value version 1/)
-    assert.throws(() => decodeRecord(key, value(null)), /no entry/)
+    assert.throws(() => decodeRecord(key, value(null)), /the value is not an object/)
   })
 })

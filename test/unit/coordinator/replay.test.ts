@@ -208,6 +208,20 @@ describe('rebalance history', () => {
 })
 
 describe('timers', () => {
+  test('testSystemTimerHandsEveryFiredResultToTheSinkEvenWithoutRecords', async () => {
+    const got: CoordinatorRecord[][] = []
+    const timer = new SystemTimer((records) => got.push(records))
+    await new Promise<void>((resolve) => {
+      timer.schedule('k', 1, () => {
+        setImmediate(resolve)
+        return { records: [] }
+      })
+    })
+    // The broker drains what the timer changed besides records (the rebalance history) in the sink.
+    assert.deepEqual(got, [[]])
+    timer.close()
+  })
+
   test('testManualTimerFiresInDeadlineOrderAndReplacesKeys', () => {
     const clock = new ManualClock(0)
     const timer = new ManualTimer(clock)
