@@ -4,10 +4,8 @@
  * key 32000; Kafka has no such view). Pure formatting of a plain entry type,
  * in the style of kafka-consumer-groups.sh's tables: `\n` before each line,
  * `%-Ns` columns at least as wide as their header, `-` for unknown values.
- *
- * The command wires it once `Admin.describeRebalanceHistory` exists: map each
- * API entry to `RebalanceHistoryEntry` (times of -1 → null) and call
- * `formatRebalanceHistory`.
+ * groups-command.ts maps `Admin.describeRebalanceHistory`'s answer to these
+ * entries; the history is the broker's, kept across its restarts.
  */
 import type { TopicPartition } from '../../admin/groups.ts'
 import { assignmentString, MISSING, type Printed, printed, sortedGroups } from './format.ts'

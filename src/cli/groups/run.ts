@@ -78,10 +78,9 @@ export interface GroupsDeps {
   /** The clock for --by-duration and log lines. */
   now?: () => number
   /**
-   * The rebalance history for --history. Until the admin client has
-   * `describeRebalanceHistory`, the command reports that the option is not
-   * available; wiring it is a matter of mapping the API's entries to
-   * `GroupHistory` (see history.ts).
+   * The rebalance history for --history (groups-command.ts reads it with
+   * `Admin.describeRebalanceHistory`); without it the command reports that the
+   * option is not available.
    */
   history?: (admin: Admin, groupIds: readonly string[]) => Promise<GroupHistory[]>
 }
