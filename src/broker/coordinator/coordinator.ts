@@ -43,6 +43,7 @@ import {
 import { type CommittedOffset, OffsetStore } from './offsets.ts'
 import {
   type CoordinatorRecord,
+  decodeHistoryKey,
   decodeRecord,
   type GroupMetadataValue,
   groupMetadataRecord,
@@ -195,8 +196,10 @@ export class GroupCoordinator {
   readonly #historyStale = new WeakSet<RebalanceHistoryEntry>()
   /** Entries the bounded history dropped while loading: their records get tombstones once loaded. */
   #droppedAtLoad: RebalanceHistoryRecord[] = []
-  /** While loading: the group's counts each entry's record carried (the newest entry's are the group's). */
-  #countsAtLoad = new WeakMap<RebalanceHistoryEntry, RebalanceHistoryValue>()
+  /** While loading: the counts of each group's last history record in log order (they are the group's). */
+  readonly #countsAtLoad = new Map<string, RebalanceHistoryValue['counts']>()
+  /** While loading: keys of history records that did not decode; their entries are rewritten or deleted once loaded. */
+  readonly #skippedAtLoad = new Map<string, { group: string; generation: number }>()
   /** Set by `onLoaded`: from then on the in-memory history is the truth and history records replay as no-ops. */
   #loaded = false
 
@@ -1322,6 +1325,8 @@ export class GroupCoordinator {
       // The history is observability, not group state: a record of it that does not decode is skipped, not fatal.
       if (key.length >= 2 && key.readInt16BE(0) === RecordType.REBALANCE_HISTORY) {
         this.#log(`skipping a rebalance-history record that does not decode: ${(err as Error).message}`)
+        const k = this.#loaded ? null : decodeHistoryKey(key)
+        if (k !== null) this.#skippedAtLoad.set(`${k.group}\u0000${k.generation}`, k)
         return
       }
       throw err
@@ -1416,6 +1421,7 @@ export class GroupCoordinator {
     for (const e of this.#history.get(groupId) ?? []) this.#historyDirty.delete(e)
     this.#history.delete(groupId)
     this.#rebalanceCounts.delete(groupId)
+    this.#countsAtLoad.delete(groupId)
   }
 
   /** Tombstones for every history entry of a group that is being deleted; they go in the batch of its tombstone. */
@@ -1467,7 +1473,7 @@ export class GroupCoordinator {
         for (const old of list.splice(0, list.length - HISTORY_LIMIT)) this.#forgetHistoryEntry(record.group, old)
       }
     }
-    this.#countsAtLoad.set(record.value.entry, record.value)
+    this.#countsAtLoad.set(record.group, record.value.counts)
   }
 
   /**
@@ -1482,17 +1488,24 @@ export class GroupCoordinator {
     this.#droppedAtLoad = []
     for (const [groupId, list] of this.#history) {
       if (this.#groups.has(groupId)) {
-        // The counts are those written with the group's newest entry (older records may be of an earlier group of this id).
-        const newest = list.at(-1)
-        const value = newest === undefined ? undefined : this.#countsAtLoad.get(newest)
-        if (value !== undefined) this.#rebalanceCounts.set(groupId, new Map(Object.entries(value.counts) as [RebalanceTrigger, number][]))
+        // The counts written last are the group's (a group tombstone earlier in the log cleared an older group's).
+        const counts = this.#countsAtLoad.get(groupId)
+        if (counts !== undefined) this.#rebalanceCounts.set(groupId, new Map(Object.entries(counts) as [RebalanceTrigger, number][]))
         continue
       }
       for (const e of list) this.#forgetHistoryEntry(groupId, e)
       this.#history.delete(groupId)
       this.#rebalanceCounts.delete(groupId)
     }
-    this.#countsAtLoad = new WeakMap()
+    this.#countsAtLoad.clear()
+    // A record that did not decode: write the entry again if an earlier version of it loaded, else delete the key,
+    // so that no record is left that a later version might load into another group of the same id.
+    for (const k of this.#skippedAtLoad.values()) {
+      const entry = this.#groups.has(k.group) ? this.#history.get(k.group)?.find((e) => e.generation === k.generation) : undefined
+      if (entry !== undefined) this.#historyDirty.set(entry, k.group)
+      else this.#historyTombstones.push(rebalanceHistoryTombstone(k.group, k.generation))
+    }
+    this.#skippedAtLoad.clear()
     const records: CoordinatorRecord[] = []
     for (const group of this.#groups.values()) {
       group.live = true

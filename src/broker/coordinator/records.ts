@@ -360,6 +360,19 @@ export function decodeRecord(key: Buffer, value: Buffer | null): CoordinatorReco
   }
 }
 
+/** The group and generation of a rebalance-history key, or null when the key is not one. */
+export function decodeHistoryKey(key: Buffer): { group: string; generation: number } | null {
+  try {
+    const kr = new Reader(key)
+    if (kr.int16() !== RecordType.REBALANCE_HISTORY) return null
+    const k = decodeStruct(kr, RebalanceHistoryKeySchema, 0, false)
+    finish(kr, 'RebalanceHistoryKey')
+    return { group: k.group, generation: k.generation }
+  } catch {
+    return null
+  }
+}
+
 /**
  * Checks a history value field by field, as the coordinator and DescribeRebalanceHistory read it: a value that
  * does not fit is corruption (the record is skipped), never an entry that fails later when it is served.
@@ -393,7 +406,9 @@ function parseHistoryValue(json: Buffer): RebalanceHistoryValue {
     for (const tp of l as unknown[]) {
       const t = obj(tp, `an entry of ${f}`)
       str(t, 'topic')
-      if (!Array.isArray(t.partitions) || !t.partitions.every((p) => Number.isInteger(p) && p >= 0)) bad(`${f} has a bad partition list`)
+      // Any int32, as the consumer protocol's decoder takes them from a leader's assignment.
+      if (!Array.isArray(t.partitions) || !t.partitions.every((p) => Number.isInteger(p) && p >= -0x80000000 && p <= 0x7fffffff))
+        bad(`${f} has a bad partition list`)
     }
   }
   const o = obj(v, 'the value')

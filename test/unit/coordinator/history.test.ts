@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import type { RebalanceMemberEntry } from '../../../src/broker/coordinator/history.ts'
 import {
+  decodeRecord,
   encodeAssignment,
   GroupCoordinator,
   HISTORY_LIMIT,
@@ -467,7 +468,32 @@ describe('rebalance history: members, partitions moved, duration and waits', () 
       assert.equal(lines.length, n, 'one line per record skipped')
       assert.match(lines[0] ?? '', /^skipping a rebalance-history record that does not decode: /)
       assert.match(lines[0] ?? '', expected[k] as RegExp)
+      // Nothing of that entry loaded: its key is deleted, so no later version can load it into a group of this id.
+      assert.deepEqual(
+        fresh.takeHistoryRecords().map((r) => (r.type === 'rebalance-history' ? [r.generation, r.value] : r.type)),
+        [[1, null]],
+      )
     }
+  })
+
+  test('testAnUndecodableLaterVersionOfAnEntryIsReplacedByTheVersionThatLoaded', async () => {
+    const ctx = new CoordinatorContext()
+    await ctx.stableGroup(1)
+    const versions = ctx.log.filter((e) => e.key.readInt16BE(0) === 0x7c00 && e.value !== null)
+    assert.ok(versions.length >= 2, 'the entry was written when it opened and again when the group became Stable')
+    const last = versions.at(-1) as { key: Buffer; value: Buffer }
+    const log = ctx.log.map((e) => (e === last ? { key: e.key, value: Buffer.from([0, 0, 0x7b]) } : e))
+    const rebuilt = ctx.rebuild(log)
+    const loaded = rebuilt.coordinator.history(GROUP)
+    assert.equal(loaded.length, 1)
+    assert.equal(loaded[0]?.stableAt, null, 'the earlier version, written before the group became Stable')
+    // It was written again once loaded: the log's last word on that key is a version that decodes.
+    const rewritten = rebuilt.log.slice(log.length).map((e) => decodeRecord(e.key, e.value))
+    assert.deepEqual(
+      rewritten.map((r) => (r.type === 'rebalance-history' && r.value !== null ? r.generation : -1)),
+      [1],
+    )
+    assert.deepEqual(rebuilt.rebuild().coordinator.history(GROUP), loaded)
   })
 
   test('testRebalanceCountsPerTriggerAreNotBoundedByTheHistory', async () => {

@@ -261,7 +261,10 @@ describe("Cohort's rebalance-history records", () => {
       [{ ...entry, trigger: 'bogus' }, /trigger "bogus" is not one Cohort knows/],
       [{ ...entry, membersAfter: [1] }, /membersAfter is not a list of member ids/],
       [{ ...entry, members: [{ ...entry.members[0], assigned: { topic: 'foo' } }] }, /assigned is not a list or null/],
-      [{ ...entry, members: [{ ...entry.members[0], revoked: [{ topic: 'foo', partitions: [-1] }] }] }, /revoked has a bad partition list/],
+      [
+        { ...entry, members: [{ ...entry.members[0], revoked: [{ topic: 'foo', partitions: [1.5] }] }] },
+        /revoked has a bad partition list/,
+      ],
       [{ ...entry, members: [{ ...entry.members[0], joinedAt: undefined }] }, /joinedAt is not an integer or null/],
     ]
     for (const [e, why] of refused) assert.throws(() => decodeRecord(key, value({ entry: e, counts: {} })), why)
