@@ -190,12 +190,13 @@ export class GroupCoordinator {
   readonly #rebalanceCounts = new Map<string, Map<RebalanceTrigger, number>>()
   /** History entries changed since `takeHistoryRecords` last ran, with their group. */
   readonly #historyDirty = new Map<RebalanceHistoryEntry, string>()
-  /** Tombstones for entries that left the history (bounded history, deleted group) since then. */
+  /**
+   * Tombstones for entries that left the history (bounded history, deleted group) since then; those queued while
+   * loading (the bound trimming what the log holds) go out with the first records after `onLoaded`.
+   */
   #historyTombstones: RebalanceHistoryRecord[] = []
   /** Entries changed since written whose change waits for a later write (a member synced, others have not). */
   readonly #historyStale = new WeakSet<RebalanceHistoryEntry>()
-  /** Entries the bounded history dropped while loading: their records get tombstones once loaded. */
-  #droppedAtLoad: RebalanceHistoryRecord[] = []
   /** While loading: the counts of each group's last history record in log order (they are the group's). */
   readonly #countsAtLoad = new Map<string, RebalanceHistoryValue['counts']>()
   /** While loading: keys of history records that did not decode; their entries are rewritten or deleted once loaded. */
@@ -1429,12 +1430,10 @@ export class GroupCoordinator {
     return (this.#history.get(groupId) ?? []).map((e) => rebalanceHistoryTombstone(groupId, e.generation))
   }
 
-  /** An entry leaves the history: once loaded, its record is deleted from the log too. */
+  /** An entry leaves the history: its record is deleted from the log too. */
   #forgetHistoryEntry(groupId: string, e: RebalanceHistoryEntry): void {
     this.#historyDirty.delete(e)
-    const tombstone = rebalanceHistoryTombstone(groupId, e.generation)
-    if (this.#loaded) this.#historyTombstones.push(tombstone)
-    else this.#droppedAtLoad.push(tombstone)
+    this.#historyTombstones.push(rebalanceHistoryTombstone(groupId, e.generation))
   }
 
   /**
@@ -1482,10 +1481,8 @@ export class GroupCoordinator {
    */
   onLoaded(): CoordinatorResult {
     this.#loaded = true
-    // History whose group did not survive (deleted, or never assigned before a crash) and entries the bound
-    // dropped while loading: delete their records, so that they cannot come back to a group of the same id.
-    this.#historyTombstones.push(...this.#droppedAtLoad)
-    this.#droppedAtLoad = []
+    // History whose group did not survive (deleted, or never assigned before a crash): delete its records, so that
+    // they cannot come back to a group of the same id.
     for (const [groupId, list] of this.#history) {
       if (this.#groups.has(groupId)) {
         // The counts written last are the group's (a group tombstone earlier in the log cleared an older group's).
@@ -1501,7 +1498,7 @@ export class GroupCoordinator {
     // A record that did not decode: write the entry again if an earlier version of it loaded, else delete the key,
     // so that no record is left that a later version might load into another group of the same id.
     for (const k of this.#skippedAtLoad.values()) {
-      const entry = this.#groups.has(k.group) ? this.#history.get(k.group)?.find((e) => e.generation === k.generation) : undefined
+      const entry = this.#history.get(k.group)?.find((e) => e.generation === k.generation)
       if (entry !== undefined) this.#historyDirty.set(entry, k.group)
       else this.#historyTombstones.push(rebalanceHistoryTombstone(k.group, k.generation))
     }

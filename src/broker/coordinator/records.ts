@@ -343,8 +343,7 @@ export function decodeRecord(key: Buffer, value: Buffer | null): CoordinatorReco
       }
     }
     case RecordType.REBALANCE_HISTORY: {
-      const k = decodeStruct(kr, RebalanceHistoryKeySchema, 0, false)
-      finish(kr, 'RebalanceHistoryKey')
+      const k = readHistoryKey(kr)
       if (value === null) return rebalanceHistoryTombstone(k.group, k.generation)
       const vr = new Reader(value)
       const version = vr.int16()
@@ -360,14 +359,18 @@ export function decodeRecord(key: Buffer, value: Buffer | null): CoordinatorReco
   }
 }
 
+/** A rebalance-history key after its key version. */
+function readHistoryKey(kr: Reader): { group: string; generation: number } {
+  const k = decodeStruct(kr, RebalanceHistoryKeySchema, 0, false)
+  finish(kr, 'RebalanceHistoryKey')
+  return { group: k.group, generation: k.generation }
+}
+
 /** The group and generation of a rebalance-history key, or null when the key is not one. */
 export function decodeHistoryKey(key: Buffer): { group: string; generation: number } | null {
   try {
     const kr = new Reader(key)
-    if (kr.int16() !== RecordType.REBALANCE_HISTORY) return null
-    const k = decodeStruct(kr, RebalanceHistoryKeySchema, 0, false)
-    finish(kr, 'RebalanceHistoryKey')
-    return { group: k.group, generation: k.generation }
+    return kr.int16() === RecordType.REBALANCE_HISTORY ? readHistoryKey(kr) : null
   } catch {
     return null
   }
